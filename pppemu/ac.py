@@ -1,0 +1,217 @@
+"""The access-concentrator role: answers discovery, authenticates, assigns addresses.
+
+Sessions are keyed by (peer MAC, session id); the AC owns the pool and the secrets.
+Discovery is stateless until a PADR with a valid cookie arrives.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+from . import icmp
+from .discovery import CookieJar, echo_tags
+from .events import Event, Packet, SessionDown, SessionUp
+from .pool import AddressPool
+from .role import Role, log
+from .session import PppConfig, PppSession
+from .wire import const as C
+from .wire.ethernet import EthFrame, mac_str
+from .wire.pppoe import Discovery
+
+
+@dataclass
+class AcConfig:
+    mac: bytes = b"\x02\x00\x00\x00\x00\x01"
+    ac_name: str = "pppemu"
+    services: tuple[str, ...] = ()      # empty: any Service-Name is accepted
+    pool: str = "10.0.0.100-10.0.0.199"
+    ppp: PppConfig = field(default_factory=lambda: PppConfig(
+        require_auth="chap", request_dns=False, local_ip="10.0.0.1", accept_auth=()))
+    max_sessions: int = 65534
+    max_sessions_per_mac: int = 0       # 0: no limit
+    answer_ping: bool = True            # answer ICMP echo to local_ip from user space
+
+
+class AcSession:
+    def __init__(self, ac: "AcRole", peer: bytes, session_id: int, host_uniq: bytes | None, now: float):
+        self.ac, self.peer, self.session_id, self.host_uniq = ac, peer, session_id, host_uniq
+        self.key = (mac_str(peer), session_id)
+        self.address: str | None = None
+        self.scheduled: float | None = None
+        self.gone = False
+        self.started_at = now
+        self.up_at: float | None = None
+        self.down_reason = ""
+        self.peer_padt = False
+        self.ppp: PppSession | None = None
+
+    @property
+    def deadline(self) -> float | None:
+        return self.ppp.deadline if self.ppp else None
+
+    @property
+    def state(self) -> str:
+        if self.gone:
+            return "closed" if self.up_at is not None else "failed"
+        return "up" if self.ppp.is_up else self.ppp.phase.value
+
+    def tick(self, now: float) -> None:
+        self.ppp.tick(now)
+
+    def send_ppp(self, protocol: int, info: bytes) -> None:
+        self.ac.send_session(self.ac.config.mac, self.peer, self.session_id, protocol, info)
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, SessionUp):
+            self.up_at = self.ppp.now
+            self.ac.by_ip[self.address] = self
+        elif isinstance(event, SessionDown):
+            self.down_reason = event.reason
+            self.ac.session_ended(self, self.ppp.now)
+        elif isinstance(event, Packet) and self.ac.config.answer_ping and not self.ac.forward_packets:
+            reply = icmp.echo_reply_for(event.data, self.ac.config.ppp.local_ip)
+            if reply is not None:
+                self.ppp.send_packet(C.PROTO_IPV4, reply)
+                return
+        self.ac.emit(event)
+
+
+class AcRole(Role):
+    def __init__(self, config: AcConfig | None = None, secrets=None, rng: random.Random | None = None, vlans=()):
+        super().__init__(vlans)
+        self.config = config or AcConfig()
+        self.rng = rng or random.SystemRandom()
+        self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip,)
+                                if self.config.ppp.local_ip else ())
+        self.secrets = secrets
+        if secrets is not None:
+            self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
+        self.cookies = CookieJar(self.rng.randbytes(32))
+        self.sessions: dict[tuple[bytes, int], AcSession] = {}
+        self.by_ip: dict[str, AcSession] = {}
+        self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
+        self.per_mac: dict[bytes, int] = {}
+        self.ended: list[AcSession] = []   # kept for the report
+        self.forward_packets = False       # True when a data plane (TUN) takes the packets
+        self._next_id = self.rng.randrange(1, 0xFFFF)
+
+    # ---- discovery
+    def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+        if pkt.code == C.PADI:
+            self._on_padi(eth, pkt, now)
+        elif pkt.code == C.PADR and eth.dst == self.config.mac:
+            self._on_padr(eth, pkt, now)
+        elif pkt.code == C.PADT and eth.dst == self.config.mac:
+            session = self.sessions.get((eth.src, pkt.session_id))
+            if session is not None:
+                session.peer_padt = True
+                session.ppp.lower_down(now, "PADT from the client")
+        else:
+            self.counters["rx.ignored_discovery"] += 1
+
+    def _service_ok(self, pkt: Discovery) -> bool:
+        wanted = pkt.tag(C.TAG_SERVICE_NAME)
+        return not wanted or not self.config.services or wanted.decode(errors="replace") in self.config.services
+
+    def _base_tags(self, pkt: Discovery) -> list[tuple[int, bytes]]:
+        wanted = pkt.tag(C.TAG_SERVICE_NAME) or b""
+        return [(C.TAG_SERVICE_NAME, wanted), (C.TAG_AC_NAME, self.config.ac_name.encode())]
+
+    def _on_padi(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+        if pkt.tag(C.TAG_SERVICE_NAME) is None or not self._service_ok(pkt):
+            self.counters["padi.refused_service"] += 1
+            return  # RFC 2516 5.2: an AC that cannot serve the request does not answer
+        if len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
+            self.counters["padi.refused_full"] += 1
+            return
+        tags = self._base_tags(pkt)
+        offered = [s.encode() for s in self.config.services if s.encode() != tags[0][1]]
+        tags += [(C.TAG_SERVICE_NAME, s) for s in offered]
+        tags.append((C.TAG_AC_COOKIE, self.cookies.make(eth.src, now)))
+        tags += echo_tags(pkt)
+        self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, tags))
+
+    def _on_padr(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+        peer, host_uniq = eth.src, pkt.tag(C.TAG_HOST_UNIQ)
+        if not self.cookies.valid(peer, pkt.tag(C.TAG_AC_COOKIE), now):
+            self.counters["padr.bad_cookie"] += 1
+            return
+        existing = self.by_host_uniq.get((peer, host_uniq or b""))
+        if existing is not None and not existing.gone and existing.ppp.phase.value == "establish":
+            # Our PADS was lost and the host asks again: same answer, no second session.
+            self._send_pads(existing, pkt)
+            return
+        error = None
+        if not self._service_ok(pkt):
+            error = (C.TAG_SERVICE_NAME_ERROR, b"service not offered")
+        elif len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
+            error = (C.TAG_AC_SYSTEM_ERROR, b"session limit reached")
+        elif self.config.max_sessions_per_mac and \
+                self.per_mac.get(peer, 0) >= self.config.max_sessions_per_mac:
+            error = (C.TAG_AC_SYSTEM_ERROR, b"too many sessions for this MAC")
+        if error:
+            self.counters["padr.refused"] += 1
+            tags = self._base_tags(pkt) + echo_tags(pkt) + [error]
+            self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
+            return
+        session = AcSession(self, peer, self._allocate_id(peer), host_uniq, now)
+        session.address = self.pool.allocate()
+        session.ppp = PppSession(session.key, self.config.ppp, session.send_ppp, session.on_event,
+                                 self.rng, assign_ip=session.address)
+        self.sessions[(peer, session.session_id)] = session
+        self.by_host_uniq[(peer, host_uniq or b"")] = session
+        self.per_mac[peer] = self.per_mac.get(peer, 0) + 1
+        self._send_pads(session, pkt)
+        log.info("session %d for %s: PADS sent, address %s", session.session_id, mac_str(peer), session.address)
+        session.ppp.open(now)
+        self.schedule(session)
+
+    def _send_pads(self, session: AcSession, pkt: Discovery) -> None:
+        tags = self._base_tags(pkt) + echo_tags(pkt)
+        self.send_discovery(self.config.mac, session.peer, Discovery(C.PADS, session.session_id, tags))
+
+    def _allocate_id(self, peer: bytes) -> int:
+        # Cycle through 1..0xFFFE so a freed id rests as long as possible before reuse.
+        while True:
+            sid = self._next_id
+            self._next_id = sid % 0xFFFE + 1
+            if (peer, sid) not in self.sessions:
+                return sid
+
+    # ---- session traffic
+    def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
+        session = self.sessions.get((eth.src, session_id))
+        if session is None or eth.dst != self.config.mac:
+            self.counters["rx.unmatched"] += 1
+            return
+        session.ppp.receive(protocol, info, now)
+        self.schedule(session)
+
+    def session_ended(self, session: AcSession, now: float) -> None:
+        if session.gone:
+            return
+        session.gone = True
+        if not session.peer_padt:
+            self.send_discovery(self.config.mac, session.peer, Discovery(
+                C.PADT, session.session_id, [(C.TAG_AC_NAME, self.config.ac_name.encode())]))
+        if session.address:
+            self.pool.release(session.address)
+            if self.by_ip.get(session.address) is session:
+                del self.by_ip[session.address]
+        self.sessions.pop((session.peer, session.session_id), None)
+        if self.by_host_uniq.get((session.peer, session.host_uniq or b"")) is session:
+            del self.by_host_uniq[(session.peer, session.host_uniq or b"")]
+        left = self.per_mac.get(session.peer, 1) - 1
+        if left:
+            self.per_mac[session.peer] = left
+        else:
+            self.per_mac.pop(session.peer, None)
+        self.ended.append(session)
+
+    def close(self, now: float, reason: str = "access concentrator shutting down") -> None:
+        for session in list(self.sessions.values()):
+            session.ppp.close(now, reason)
+            self.schedule(session)
+
+    def session_for_ip(self, address: str) -> AcSession | None:
+        return self.by_ip.get(address)

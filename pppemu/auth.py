@@ -1,0 +1,200 @@
+"""CHAP-MD5 (RFC 1994) and PAP (RFC 1334): both the authenticator and the peer side.
+
+Each object is sans-IO: it sends through ``send(info_bytes)``, takes ``now``, exposes a
+``deadline``, and ends with ``result`` set to True (success) or False (``reason`` says why).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+from typing import Callable
+
+from .wire import const as C
+from .wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
+from .wire.errors import DecodeError
+
+SecretLookup = Callable[[bytes], "bytes | None"]  # peer name -> secret (None: unknown)
+
+
+def chap_md5(ident: int, secret: bytes, challenge: bytes) -> bytes:
+    return hashlib.md5(bytes((ident,)) + secret + challenge).digest()
+
+
+class _Auth:
+    def __init__(self, send: Callable[[bytes], None], *, timeout: float = 3.0, max_tries: int = 10):
+        self.send = send
+        self.timeout = timeout
+        self.max_tries = max_tries
+        self.deadline: float | None = None
+        self.result: bool | None = None
+        self.reason = ""
+        self.peer_name = ""
+        self.retransmits = 0
+
+    def _finish(self, ok: bool, reason: str = "") -> None:
+        if self.result is None:
+            self.result, self.reason = ok, reason
+        self.deadline = None
+
+
+class ChapAuthenticator(_Auth):
+    """The AC side: challenge, verify the response against the secrets, Success/Failure."""
+
+    PROTOCOL = C.PROTO_CHAP
+
+    def __init__(self, send, lookup: SecretLookup, rng: random.Random, name: bytes = b"pppemu", **kw):
+        super().__init__(send, **kw)
+        self.lookup, self.rng, self.name = lookup, rng, name
+        self.ident = rng.randrange(256)
+        self.challenge = b""
+        self.tries = 0
+        self._answer = b""  # Success/Failure already sent, resent on a repeated Response
+
+    def start(self, now: float) -> None:
+        self.challenge = self.rng.randbytes(16)
+        self._send_challenge(now)
+
+    def _send_challenge(self, now: float) -> None:
+        self.tries += 1
+        self.send(encode_chap(Chap(C.CHAP_CHALLENGE, self.ident, self.challenge, self.name)))
+        self.deadline = now + self.timeout
+
+    def tick(self, now: float) -> None:
+        if self.deadline is None or now < self.deadline:
+            return
+        if self.tries >= self.max_tries:
+            self._finish(False, "no CHAP response from the peer")
+        else:
+            self.retransmits += 1
+            self._send_challenge(now)
+
+    def receive(self, info: bytes, now: float) -> None:
+        try:
+            pkt = decode_chap(info)
+        except DecodeError:
+            return
+        if pkt.code != C.CHAP_RESPONSE or pkt.ident != self.ident:
+            return
+        if self._answer:
+            self.send(self._answer)  # our Success/Failure was lost
+            return
+        self.peer_name = pkt.name.decode(errors="replace")
+        secret = self.lookup(pkt.name)
+        ok = secret is not None and hmac.compare_digest(
+            pkt.value, chap_md5(self.ident, secret, self.challenge))
+        code = C.CHAP_SUCCESS if ok else C.CHAP_FAILURE
+        message = b"Access granted" if ok else b"Authentication failed"
+        self._answer = encode_chap(Chap(code, self.ident, message=message))
+        self.send(self._answer)
+        self._finish(ok, "" if ok else f"CHAP failure for {self.peer_name!r}")
+
+
+class PapAuthenticator(_Auth):
+    """The AC side of PAP: wait for Authenticate-Request, check it, Ack or Nak."""
+
+    PROTOCOL = C.PROTO_PAP
+
+    def __init__(self, send, lookup: SecretLookup, **kw):
+        super().__init__(send, **kw)
+        self.lookup = lookup
+        self._answer = b""
+
+    def start(self, now: float) -> None:
+        self.deadline = now + self.timeout * self.max_tries
+
+    def tick(self, now: float) -> None:
+        if self.deadline is not None and now >= self.deadline:
+            self._finish(False, "no PAP Authenticate-Request from the peer")
+
+    def receive(self, info: bytes, now: float) -> None:
+        try:
+            pkt = decode_pap(info)
+        except DecodeError:
+            return
+        if pkt.code != C.PAP_REQUEST:
+            return
+        if self._answer:  # a retransmitted request: our answer was lost (RFC 1334 section 2.2.1)
+            self.send(self._answer[:1] + bytes((pkt.ident,)) + self._answer[2:])
+            return
+        self.peer_name = pkt.peer_id.decode(errors="replace")
+        secret = self.lookup(pkt.peer_id)
+        ok = secret is not None and hmac.compare_digest(pkt.password, secret)
+        code = C.PAP_ACK if ok else C.PAP_NAK
+        message = b"Login ok" if ok else b"Login incorrect"
+        self._answer = encode_pap(Pap(code, pkt.ident, message=message))
+        self.send(self._answer)
+        self._finish(ok, "" if ok else f"PAP failure for {self.peer_name!r}")
+
+
+class ChapPeer(_Auth):
+    """The client side of CHAP: answer each Challenge, wait for Success or Failure."""
+
+    PROTOCOL = C.PROTO_CHAP
+
+    def __init__(self, send, username: bytes, password: bytes, **kw):
+        super().__init__(send, **kw)
+        self.username, self.password = username, password
+
+    def start(self, now: float) -> None:
+        self.deadline = now + self.timeout * self.max_tries  # waiting for a Challenge
+
+    def tick(self, now: float) -> None:
+        if self.deadline is not None and now >= self.deadline:
+            self._finish(False, "no CHAP challenge or result from the peer")
+
+    def receive(self, info: bytes, now: float) -> None:
+        try:
+            pkt = decode_chap(info)
+        except DecodeError:
+            return
+        if pkt.code == C.CHAP_CHALLENGE and self.result is None:
+            self.peer_name = pkt.name.decode(errors="replace")
+            value = chap_md5(pkt.ident, self.password, pkt.value)
+            self.send(encode_chap(Chap(C.CHAP_RESPONSE, pkt.ident, value, self.username)))
+        elif pkt.code == C.CHAP_SUCCESS:
+            self._finish(True)
+        elif pkt.code == C.CHAP_FAILURE:
+            text = pkt.message.decode(errors="replace")
+            self._finish(False, f"CHAP authentication failed: {text}" if text else "CHAP authentication failed")
+
+
+class PapPeer(_Auth):
+    """The client side of PAP: send Authenticate-Request until Ack or Nak."""
+
+    PROTOCOL = C.PROTO_PAP
+
+    def __init__(self, send, username: bytes, password: bytes, rng: random.Random, **kw):
+        super().__init__(send, **kw)
+        self.request = Pap(C.PAP_REQUEST, rng.randrange(256), peer_id=username, password=password)
+        self.tries = 0
+
+    def start(self, now: float) -> None:
+        self._send_request(now)
+
+    def _send_request(self, now: float) -> None:
+        self.tries += 1
+        self.send(encode_pap(self.request))
+        self.deadline = now + self.timeout
+
+    def tick(self, now: float) -> None:
+        if self.deadline is None or now < self.deadline:
+            return
+        if self.tries >= self.max_tries:
+            self._finish(False, "no PAP answer from the peer")
+        else:
+            self.retransmits += 1
+            self._send_request(now)
+
+    def receive(self, info: bytes, now: float) -> None:
+        try:
+            pkt = decode_pap(info)
+        except DecodeError:
+            return
+        if pkt.ident != self.request.ident:
+            return
+        if pkt.code == C.PAP_ACK:
+            self._finish(True)
+        elif pkt.code == C.PAP_NAK:
+            text = pkt.message.decode(errors="replace")
+            self._finish(False, f"PAP authentication failed: {text}" if text else "PAP authentication failed")

@@ -1,0 +1,186 @@
+"""PPPoE discovery (RFC 2516 section 5): the host side and the AC's stateless pieces."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from dataclasses import dataclass
+from typing import Callable
+
+from .wire import const as C
+from .wire.ethernet import BROADCAST
+from .wire.pppoe import Discovery
+
+ERROR_NAMES = {C.TAG_SERVICE_NAME_ERROR: "Service-Name-Error", C.TAG_AC_SYSTEM_ERROR: "AC-System-Error",
+               C.TAG_GENERIC_ERROR: "Generic-Error"}
+SendDiscovery = Callable[[bytes, Discovery], None]  # (destination MAC, packet)
+
+
+def describe_error(pkt: Discovery) -> str | None:
+    err = pkt.error()
+    if err is None:
+        return None
+    text = err[1].decode(errors="replace")
+    return f"{ERROR_NAMES[err[0]]}: {text}" if text else ERROR_NAMES[err[0]]
+
+
+def line_id_tag(circuit_id: str = "", remote_id: str = "") -> tuple[int, bytes]:
+    """A Broadband Forum Vendor-Specific tag carrying Agent-Circuit-Id/Remote-Id (RFC 4679)."""
+    body = b""
+    for sub, text in ((C.BBF_CIRCUIT_ID, circuit_id), (C.BBF_REMOTE_ID, remote_id)):
+        if text:
+            raw = text.encode()
+            body += bytes((sub, len(raw))) + raw
+    return C.TAG_VENDOR_SPECIFIC, struct.pack("!I", C.BBF_VENDOR_ID) + body
+
+
+@dataclass
+class DiscoveryTimers:
+    timeout: float = 1.0       # first PADI/PADR timeout, doubled on each retry
+    max_timeout: float = 8.0
+    padi_tries: int = 5
+    padr_tries: int = 4
+    rounds: int = 3            # PADR failures fall back to PADI this many times
+
+
+class DiscoveryClient:
+    """The host side: PADI -> PADO -> PADR -> PADS, with retransmission and backoff."""
+
+    def __init__(self, mac: bytes, host_uniq: bytes, send: SendDiscovery, *,
+                 service_name: str = "", ac_name: str | None = None,
+                 max_payload: int | None = None, extra_tags: tuple = (),
+                 timers: DiscoveryTimers | None = None):
+        self.mac, self.host_uniq, self.send = mac, host_uniq, send
+        self.service_name = service_name.encode()
+        self.ac_name_filter = ac_name
+        self.max_payload = max_payload
+        self.extra_tags = list(extra_tags)
+        self.timers = timers or DiscoveryTimers()
+        self.state = "idle"
+        self.deadline: float | None = None
+        self.tries = 0
+        self.round = 0
+        self.retransmits = 0
+        self.ac_mac = b""
+        self.ac_name = ""
+        self.session_id = 0
+        self.peer_max_payload: int | None = None
+        self.failure = ""
+        self._padr_tags: list[tuple[int, bytes]] = []
+        self.started_at = 0.0
+
+    def start(self, now: float) -> None:
+        self.started_at = now
+        self.round += 1
+        self.state, self.tries = "padi", 0
+        self._send_padi(now)
+
+    def _timeout(self) -> float:
+        return min(self.timers.timeout * (2 ** (self.tries - 1)), self.timers.max_timeout)
+
+    def _common_tags(self) -> list[tuple[int, bytes]]:
+        tags = [(C.TAG_SERVICE_NAME, self.service_name), (C.TAG_HOST_UNIQ, self.host_uniq)]
+        if self.max_payload and self.max_payload > C.PPPOE_MRU:
+            tags.append((C.TAG_PPP_MAX_PAYLOAD, struct.pack("!H", self.max_payload)))
+        return tags + self.extra_tags
+
+    def _send_padi(self, now: float) -> None:
+        self.tries += 1
+        self.send(BROADCAST, Discovery(C.PADI, 0, self._common_tags()))
+        self.deadline = now + self._timeout()
+
+    def _send_padr(self, now: float) -> None:
+        self.tries += 1
+        self.send(self.ac_mac, Discovery(C.PADR, 0, self._padr_tags))
+        self.deadline = now + self._timeout()
+
+    def tick(self, now: float) -> None:
+        if self.deadline is None or now < self.deadline:
+            return
+        if self.state == "padi":
+            if self.tries >= self.timers.padi_tries:
+                self._fail("no PADO: no access concentrator answered" if self.round == 1
+                           else "no PADS: the access concentrator stopped answering")
+            else:
+                self.retransmits += 1
+                self._send_padi(now)
+        elif self.state == "padr":
+            if self.tries < self.timers.padr_tries:
+                self.retransmits += 1
+                self._send_padr(now)
+            elif self.round < self.timers.rounds:
+                self.start(now)  # back to PADI (RFC 2516 section 5.5 leaves the choice to us)
+            else:
+                self._fail("no PADS: the access concentrator did not confirm the session")
+
+    def _fail(self, reason: str) -> None:
+        self.state, self.failure, self.deadline = "failed", reason, None
+
+    def receive(self, src: bytes, pkt: Discovery, now: float) -> None:
+        if pkt.tag(C.TAG_HOST_UNIQ) != self.host_uniq:
+            return
+        if pkt.code == C.PADO and self.state == "padi":
+            self._on_pado(src, pkt, now)
+        elif pkt.code == C.PADS and self.state == "padr" and src == self.ac_mac:
+            error = describe_error(pkt)
+            if error or pkt.session_id == 0:
+                self._fail(f"AC refused the session: {error or 'PADS with session id 0'}")
+            else:
+                self.session_id = pkt.session_id
+                self.state, self.deadline = "session", None
+
+    def _on_pado(self, src: bytes, pkt: Discovery, now: float) -> None:
+        if pkt.error():
+            return  # a PADO carrying an error is no offer
+        ac_name = (pkt.tag(C.TAG_AC_NAME) or b"").decode(errors="replace")
+        if self.ac_name_filter and ac_name != self.ac_name_filter:
+            return
+        services = pkt.all_tags(C.TAG_SERVICE_NAME)
+        if self.service_name and self.service_name not in services:
+            return
+        self.ac_mac, self.ac_name = src, ac_name
+        payload = pkt.tag(C.TAG_PPP_MAX_PAYLOAD)
+        if payload and len(payload) == 2 and self.max_payload:
+            self.peer_max_payload = min(struct.unpack("!H", payload)[0], self.max_payload)
+        tags = self._common_tags()
+        for echoed in (C.TAG_AC_COOKIE, C.TAG_RELAY_SESSION_ID):
+            value = pkt.tag(echoed)
+            if value is not None:
+                tags.append((echoed, value))
+        self._padr_tags = tags
+        self.state, self.tries = "padr", 0
+        self._send_padr(now)
+
+    def padt(self, reason: str = "") -> Discovery:
+        tags = [(C.TAG_HOST_UNIQ, self.host_uniq)]
+        if reason:
+            tags.append((C.TAG_GENERIC_ERROR, reason.encode()))
+        return Discovery(C.PADT, self.session_id, tags)
+
+
+class CookieJar:
+    """Stateless AC-Cookies: an HMAC of the host's MAC and a coarse time window.
+
+    A PADI flood therefore costs the AC no memory; a PADR is honoured only with a
+    cookie minted for that MAC in the current or the previous window.
+    """
+
+    def __init__(self, key: bytes, window: float = 60.0):
+        self.key, self.window = key, window
+
+    def _mint(self, mac: bytes, epoch: int) -> bytes:
+        return hmac.new(self.key, mac + struct.pack("!Q", epoch), hashlib.sha256).digest()[:16]
+
+    def make(self, mac: bytes, now: float) -> bytes:
+        return self._mint(mac, int(now // self.window))
+
+    def valid(self, mac: bytes, cookie: bytes | None, now: float) -> bool:
+        if cookie is None or len(cookie) != 16:
+            return False
+        epoch = int(now // self.window)
+        return any(hmac.compare_digest(cookie, self._mint(mac, e)) for e in (epoch, epoch - 1))
+
+
+def echo_tags(request: Discovery) -> list[tuple[int, bytes]]:
+    """The tags an AC must return unchanged: Host-Uniq and Relay-Session-Id."""
+    return [(t, v) for t, v in request.tags if t in (C.TAG_HOST_UNIQ, C.TAG_RELAY_SESSION_ID)]

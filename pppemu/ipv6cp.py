@@ -1,0 +1,82 @@
+"""IPv6CP (RFC 5072): Interface-Identifier negotiation, the same for both ends."""
+from __future__ import annotations
+
+import ipaddress
+import random
+from typing import Callable
+
+from .fsm import Policy
+from .wire import const as C
+from .wire.control import Options
+
+ZERO_ID = b"\x00" * 8
+
+
+class Ipv6cpPolicy(Policy):
+    name = "IPv6CP"
+
+    def __init__(self, rng: random.Random, *, on_up: Callable[[], None] = lambda: None,
+                 on_down: Callable[[], None] = lambda: None,
+                 on_finished: Callable[[], None] = lambda: None):
+        self.rng = rng
+        self.on_up, self.on_down, self.on_finished = on_up, on_down, on_finished
+        self.iid: bytes | None = None
+        self.peer_iid: bytes | None = None
+        self.reset()
+
+    def random_id(self, avoid: bytes | None = None) -> bytes:
+        while True:
+            iid = self.rng.randbytes(8)
+            if iid != ZERO_ID and iid != avoid:
+                return iid
+
+    def reset(self) -> None:
+        self.fatal = None
+        self.iid = self.random_id()
+
+    def build_request(self) -> Options:
+        return [(C.IPV6CP_IFACE_ID, self.iid)] if self.iid else []
+
+    def check_request(self, options: Options, reject_naks: bool) -> tuple[int, Options]:
+        naks, rejects = [], []
+        peer_iid = None
+        for opt, value in options:
+            if opt == C.IPV6CP_IFACE_ID and len(value) == 8:
+                if value == ZERO_ID or value == self.iid:
+                    # Zero, or a collision with ours: suggest another (RFC 5072 section 4.1).
+                    naks.append((opt, self.random_id(avoid=self.iid)))
+                else:
+                    peer_iid = value
+            else:
+                rejects.append((opt, value))
+        if rejects:
+            return C.CONF_REJ, rejects
+        if naks:
+            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
+        self.peer_iid = peer_iid
+        return C.CONF_ACK, options
+
+    def handle_nak(self, options: Options) -> None:
+        for opt, value in options:
+            if opt == C.IPV6CP_IFACE_ID and len(value) == 8:
+                ok = value not in (ZERO_ID, self.peer_iid)
+                self.iid = value if ok else self.random_id(avoid=self.peer_iid)
+
+    def handle_reject(self, options: Options) -> None:
+        if any(opt == C.IPV6CP_IFACE_ID for opt, _ in options):
+            self.iid = None
+
+    @staticmethod
+    def link_local(iid: bytes | None) -> str | None:
+        if not iid:
+            return None
+        return str(ipaddress.IPv6Address(b"\xfe\x80" + b"\x00" * 6 + iid))
+
+    def up(self) -> None:
+        self.on_up()
+
+    def down(self) -> None:
+        self.on_down()
+
+    def finished(self) -> None:
+        self.on_finished()

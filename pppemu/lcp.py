@@ -1,0 +1,167 @@
+"""LCP option policy (RFC 1661 section 6, RFC 2516 section 7, RFC 4638) and LCP's extra codes."""
+from __future__ import annotations
+
+import random
+import struct
+from typing import Callable
+
+from .fsm import RXJ_MINUS, RXJ_PLUS, RXR, Policy
+from .wire import const as C
+from .wire.control import Options
+
+MIN_MRU = 128  # smaller MRUs are Naked up to this (as pppd does)
+AUTH_VALUES = {
+    "chap": struct.pack("!HB", C.PROTO_CHAP, C.CHAP_MD5),
+    "pap": struct.pack("!H", C.PROTO_PAP),
+}
+
+
+def auth_name(value: bytes) -> str | None:
+    """'chap' or 'pap' for an Authentication-Protocol option value we support, else None."""
+    for name, wire in AUTH_VALUES.items():
+        if value == wire:
+            return name
+    return None
+
+
+class LcpPolicy(Policy):
+    name = "LCP"
+
+    def __init__(self, send: Callable[[int, int, bytes], None], rng: random.Random, *,
+                 mru: int = C.PPPOE_MRU, max_mru: int = C.PPPOE_MRU,
+                 require_auth: str | None = None, accept_auth: tuple[str, ...] = (),
+                 hooks=None):
+        self.send = send
+        self.rng = rng
+        self.mru = mru                    # MRU we ask for
+        self.max_mru = max_mru            # largest frame the PPPoE link carries
+        self.require_auth = require_auth  # what we demand of the peer: 'chap', 'pap' or None
+        self.accept_auth = accept_auth    # what we agree to do when the peer demands it
+        self.hooks = hooks                # the session: up/down/finished/echo/protocol-reject
+        self.want_mru: int | None = None
+        self.want_auth: str | None = None
+        self.magic = 0
+        self.peer_mru = 1500              # the RFC default until the peer says otherwise
+        self.peer_magic = 0
+        self.peer_auth: str | None = None  # what the peer demands of us
+        self.looped_back = 0
+        self.echo_ident = 0
+        self.reset()
+
+    def new_magic(self) -> int:
+        return self.rng.randrange(1, 1 << 32)
+
+    def reset(self) -> None:
+        self.fatal = None
+        self.want_mru = self.mru if self.mru != 1500 else None
+        self.want_auth = self.require_auth
+        self.magic = self.new_magic()
+
+    def build_request(self) -> Options:
+        options = []
+        if self.want_mru is not None:
+            options.append((C.LCP_MRU, struct.pack("!H", self.want_mru)))
+        if self.want_auth:
+            options.append((C.LCP_AUTH, AUTH_VALUES[self.want_auth]))
+        if self.magic:
+            options.append((C.LCP_MAGIC, struct.pack("!I", self.magic)))
+        return options
+
+    def check_request(self, options: Options, reject_naks: bool) -> tuple[int, Options]:
+        naks, rejects = [], []
+        peer_mru, peer_magic, peer_auth = 1500, 0, None
+        for opt, value in options:
+            if opt == C.LCP_MRU and len(value) == 2:
+                peer_mru = struct.unpack("!H", value)[0]
+                if peer_mru < MIN_MRU:
+                    naks.append((opt, struct.pack("!H", MIN_MRU)))
+            elif opt == C.LCP_MAGIC and len(value) == 4:
+                peer_magic = struct.unpack("!I", value)[0]
+                if peer_magic == 0 or peer_magic == self.magic:
+                    # Zero is illegal; our own number may mean a looped-back link.
+                    self.looped_back += peer_magic != 0
+                    suggestion = self.new_magic()
+                    while suggestion == self.magic:
+                        suggestion = self.new_magic()
+                    naks.append((opt, struct.pack("!I", suggestion)))
+            elif opt == C.LCP_AUTH and len(value) >= 2 and self.accept_auth:
+                peer_auth = auth_name(value)
+                if peer_auth not in self.accept_auth:
+                    peer_auth = None
+                    naks.append((opt, AUTH_VALUES[self.accept_auth[0]]))
+            else:
+                # Unknown, malformed, or not to be used over PPPoE (ACCM, ACFC, PFC,
+                # FCS-Alternatives, RFC 2516 section 7), or an authentication we cannot do.
+                rejects.append((opt, value))
+        if rejects:
+            return C.CONF_REJ, rejects
+        if naks:
+            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
+        self.peer_mru, self.peer_magic, self.peer_auth = peer_mru, peer_magic, peer_auth
+        return C.CONF_ACK, options
+
+    def handle_nak(self, options: Options) -> None:
+        for opt, value in options:
+            if opt == C.LCP_MRU and len(value) == 2:
+                mru = struct.unpack("!H", value)[0]
+                # Take a smaller MRU; a larger one than the link carries: stop asking.
+                self.want_mru = mru if MIN_MRU <= mru <= self.max_mru else None
+            elif opt == C.LCP_MAGIC:
+                self.magic = self.new_magic()
+            elif opt == C.LCP_AUTH and self.want_auth:
+                offered = auth_name(value)
+                if offered is None:
+                    self.fatal = "peer will not do an authentication we accept"
+                else:
+                    self.want_auth = offered
+
+    def handle_reject(self, options: Options) -> None:
+        for opt, _ in options:
+            if opt == C.LCP_MRU:
+                self.want_mru = None
+            elif opt == C.LCP_MAGIC:
+                self.magic = 0
+            elif opt == C.LCP_AUTH and self.want_auth:
+                self.fatal = "peer refused to authenticate"
+
+    @property
+    def tx_mtu(self) -> int:
+        """Largest PPP information field we may send."""
+        return min(self.peer_mru, self.max_mru)
+
+    def up(self) -> None:
+        self.hooks.lcp_up()
+
+    def down(self) -> None:
+        self.hooks.lcp_down()
+
+    def finished(self) -> None:
+        self.hooks.lcp_finished()
+
+    def send_echo(self) -> None:
+        self.echo_ident = (self.echo_ident + 1) & 0xFF
+        self.send(C.ECHO_REQ, self.echo_ident, struct.pack("!I", self.magic))
+
+    def extended_code(self, code: int, ident: int, data: bytes, opened: bool) -> str | None:
+        if code == C.ECHO_REQ:
+            if opened and len(data) >= 4:
+                magic = struct.unpack_from("!I", data)[0]
+                if magic and magic == self.magic:
+                    self.looped_back += 1
+                self.send(C.ECHO_REPLY, ident, struct.pack("!I", self.magic) + data[4:])
+            return RXR
+        if code == C.ECHO_REPLY:
+            if opened:
+                self.hooks.echo_reply()
+            return RXR
+        if code == C.DISCARD_REQ:
+            return RXR
+        if code == C.PROTO_REJ:
+            if len(data) < 2:
+                return ""
+            protocol = struct.unpack_from("!H", data)[0]
+            if protocol == C.PROTO_LCP:
+                return RXJ_MINUS
+            self.hooks.protocol_rejected(protocol)
+            return RXJ_PLUS
+        return None

@@ -1,0 +1,306 @@
+"""One PPP session over an established PPPoE session, for either role.
+
+Runs the RFC 1661 phases Establish -> Authenticate -> Network -> Terminate -> Dead,
+wiring LCP, authentication and the NCPs. Which side demands authentication and which
+side assigns addresses is configuration, not code: the rules are the same for both.
+"""
+from __future__ import annotations
+
+import random
+import struct
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable
+
+from . import auth
+from .events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from .fsm import Fsm, State
+from .ipcp import IpcpPolicy
+from .ipv6cp import Ipv6cpPolicy
+from .lcp import LcpPolicy
+from .wire import const as C
+from .wire.control import decode_control, encode_control, Control
+from .wire.errors import DecodeError
+
+
+class Phase(Enum):
+    DEAD = "dead"
+    ESTABLISH = "establish"
+    AUTHENTICATE = "authenticate"
+    NETWORK = "network"
+    TERMINATE = "terminate"
+
+
+@dataclass
+class PppConfig:
+    mru: int = C.PPPOE_MRU
+    max_mru: int = C.PPPOE_MRU
+    # Authentication we demand of the peer ('chap', 'pap' or None) and how we check it.
+    require_auth: str | None = None
+    secrets: auth.SecretLookup | None = None
+    auth_name: str = "pppemu"
+    # Authentication we agree to perform when the peer demands it, and our credentials.
+    accept_auth: tuple[str, ...] = ("chap", "pap")
+    username: str = ""
+    password: str = ""
+    # IPCP: our address (None: ask the peer), the one we give the peer, DNS.
+    local_ip: str | None = None
+    request_dns: bool = True
+    dns: tuple[str, ...] = ()
+    ipv6: bool = False
+    # Keepalive: an Echo-Request every echo_interval s; down after echo_failure unanswered.
+    echo_interval: float = 30.0
+    echo_failure: int = 3
+    restart_timer: float = 3.0
+    max_configure: int = 10
+    max_terminate: int = 2
+    max_failure: int = 5
+
+
+class PppSession:
+    def __init__(self, key: Any, config: PppConfig, send: Callable[[int, bytes], None],
+                 emit: Callable[[Event], None], rng: random.Random, assign_ip: str | None = None):
+        self.key = key
+        self.config = config
+        self.send_ppp = send
+        self.emit = emit
+        self.rng = rng
+        self.phase = Phase.DEAD
+        self.down_reason = ""
+        self.up_at: float | None = None
+        self.echo_deadline: float | None = None
+        self.echoes_outstanding = 0
+        self.protocol_rejects_sent = 0
+        self.unknown_dropped = 0
+        self.authenticator = None
+        self.auth_peer = None
+        self.now = 0.0
+        timers = dict(restart_timer=config.restart_timer, max_configure=config.max_configure,
+                      max_terminate=config.max_terminate, max_failure=config.max_failure)
+        self.lcp_policy = LcpPolicy(self._sender(C.PROTO_LCP), rng, mru=config.mru, max_mru=config.max_mru,
+                                    require_auth=config.require_auth,
+                                    accept_auth=config.accept_auth if config.username else (),
+                                    hooks=self)
+        self.lcp = Fsm(self.lcp_policy, self._sender(C.PROTO_LCP), **timers)
+        self.ipcp_policy = IpcpPolicy(local_ip=config.local_ip, assign_ip=assign_ip,
+                                      request_dns=config.request_dns, dns=config.dns,
+                                      on_up=self._ipcp_up, on_finished=self._ncp_finished)
+        self.ipcp = Fsm(self.ipcp_policy, self._sender(C.PROTO_IPCP), **timers)
+        self.ipv6cp_policy = Ipv6cpPolicy(rng, on_up=self._ipv6cp_up, on_finished=self._ncp_finished)
+        self.ipv6cp = Fsm(self.ipv6cp_policy, self._sender(C.PROTO_IPV6CP), **timers)
+        self._ncps = {C.PROTO_IPCP: self.ipcp, C.PROTO_IPV6CP: self.ipv6cp} if config.ipv6 \
+            else {C.PROTO_IPCP: self.ipcp}
+
+    def _sender(self, protocol: int) -> Callable[[int, int, bytes], None]:
+        def send(code: int, ident: int, data: bytes) -> None:
+            self.send_ppp(protocol, encode_control(Control(code, ident, data)))
+        return send
+
+    # ---- driven from outside
+    def open(self, now: float) -> None:
+        """The PPPoE session exists: start LCP."""
+        self.now = now
+        self.phase = Phase.ESTABLISH
+        self.lcp.open(now)
+        self.lcp.up(now)
+
+    def close(self, now: float, reason: str) -> None:
+        """Terminate gracefully: LCP Terminate-Request, then Dead."""
+        self.now = now
+        if self.phase == Phase.DEAD:
+            return
+        self.down_reason = self.down_reason or reason
+        self.phase = Phase.TERMINATE
+        self.lcp.close(now, reason)
+
+    def lower_down(self, now: float, reason: str) -> None:
+        """The PPPoE session is gone (PADT): stop at once."""
+        self.now = now
+        self.down_reason = self.down_reason or reason
+        self.lcp.down(now)
+        self._dead()
+
+    @property
+    def deadline(self) -> float | None:
+        candidates = [self.lcp.deadline, self.echo_deadline]
+        candidates += [f.deadline for f in self._ncps.values()]
+        for a in (self.authenticator, self.auth_peer):
+            if a is not None:
+                candidates.append(a.deadline)
+        return min((d for d in candidates if d is not None), default=None)
+
+    def tick(self, now: float) -> None:
+        self.now = now
+        self.lcp.tick(now)
+        for a in (self.authenticator, self.auth_peer):
+            if a is not None:
+                a.tick(now)
+        self._check_auth()
+        for fsm in self._ncps.values():
+            fsm.tick(now)
+        if self.echo_deadline is not None and now >= self.echo_deadline:
+            self._echo_timer(now)
+
+    def receive(self, protocol: int, info: bytes, now: float) -> None:
+        self.now = now
+        if protocol in (C.PROTO_IPV4, C.PROTO_IPV6):
+            if self.phase == Phase.NETWORK:
+                fsm = self.ipcp if protocol == C.PROTO_IPV4 else self.ipv6cp
+                if fsm.opened:
+                    self.emit(Packet(self.key, protocol, info))
+            return
+        if protocol == C.PROTO_LCP:
+            self._receive_control(self.lcp, info, now)
+        elif protocol in (C.PROTO_CHAP, C.PROTO_PAP):
+            self._receive_auth(protocol, info, now)
+        elif protocol in self._ncps:
+            if self.phase == Phase.NETWORK:  # NCP packets before then are discarded
+                self._receive_control(self._ncps[protocol], info, now)
+        elif self.lcp.opened:
+            self._protocol_reject(protocol, info)
+        else:
+            self.unknown_dropped += 1
+
+    def send_packet(self, protocol: int, data: bytes) -> bool:
+        """Send an IPv4/IPv6 packet; False (dropped) unless its NCP is open."""
+        fsm = self.ipcp if protocol == C.PROTO_IPV4 else self._ncps.get(C.PROTO_IPV6CP)
+        if fsm is None or not fsm.opened:
+            return False
+        self.send_ppp(protocol, data)
+        return True
+
+    @property
+    def is_up(self) -> bool:
+        return self.ipcp.opened
+
+    # ---- internals
+    def _receive_control(self, fsm: Fsm, info: bytes, now: float) -> None:
+        try:
+            pkt = decode_control(info)
+        except DecodeError:
+            self.unknown_dropped += 1
+            return
+        fsm.receive(pkt.code, pkt.ident, pkt.data, now)
+
+    def _receive_auth(self, protocol: int, info: bytes, now: float) -> None:
+        if self.phase not in (Phase.AUTHENTICATE, Phase.NETWORK):
+            return
+        for a in (self.authenticator, self.auth_peer):
+            if a is not None and a.PROTOCOL == protocol:
+                a.receive(info, now)
+        self._check_auth()
+
+    def _protocol_reject(self, protocol: int, info: bytes) -> None:
+        self.protocol_rejects_sent += 1
+        self.lcp.next_id = (self.lcp.next_id + 1) & 0xFF
+        room = self.lcp_policy.tx_mtu - 6  # LCP header 4 + rejected protocol 2
+        data = struct.pack("!H", protocol) + info[:room]
+        self.send_ppp(C.PROTO_LCP, encode_control(Control(C.PROTO_REJ, self.lcp.next_id, data)))
+
+    # LCP hooks (called by LcpPolicy)
+    def lcp_up(self) -> None:
+        self.emit(LinkUp(self.key, self.lcp_policy.tx_mtu))
+        self.phase = Phase.AUTHENTICATE
+        cfg = self.config
+        send_chap, send_pap = self._auth_sender(C.PROTO_CHAP), self._auth_sender(C.PROTO_PAP)
+        mine = self.lcp_policy.want_auth  # the peer acked our demand
+        if mine and cfg.secrets is not None:
+            if mine == "chap":
+                self.authenticator = auth.ChapAuthenticator(send_chap, cfg.secrets, self.rng,
+                                                            cfg.auth_name.encode())
+            else:
+                self.authenticator = auth.PapAuthenticator(send_pap, cfg.secrets)
+        theirs = self.lcp_policy.peer_auth
+        user, password = cfg.username.encode(), cfg.password.encode()
+        if theirs == "chap":
+            self.auth_peer = auth.ChapPeer(send_chap, user, password)
+        elif theirs == "pap":
+            self.auth_peer = auth.PapPeer(send_pap, user, password, self.rng)
+        for a in (self.authenticator, self.auth_peer):
+            if a is not None:
+                a.start(self.now)
+        self._check_auth()
+
+    def _auth_sender(self, protocol: int) -> Callable[[bytes], None]:
+        return lambda info: self.send_ppp(protocol, info)
+
+    def _check_auth(self) -> None:
+        if self.phase != Phase.AUTHENTICATE:
+            return
+        parts = [a for a in (self.authenticator, self.auth_peer) if a is not None]
+        failed = [a for a in parts if a.result is False]
+        if failed:
+            reason = failed[0].reason
+            self.emit(AuthDone(self.key, False, failed[0].peer_name, reason))
+            self.close(self.now, reason)
+            return
+        if all(a.result for a in parts):
+            name = self.authenticator.peer_name if self.authenticator else ""
+            if parts:
+                self.emit(AuthDone(self.key, True, name))
+            self._network_phase()
+
+    def _network_phase(self) -> None:
+        self.phase = Phase.NETWORK
+        for fsm in self._ncps.values():
+            fsm.open(self.now)
+            fsm.up(self.now)
+        if self.config.echo_interval > 0:
+            # A random first offset spreads the echoes of many sessions over the interval.
+            interval = self.config.echo_interval
+            self.echo_deadline = self.now + interval * self.rng.uniform(0.5, 1.0)
+
+    def lcp_down(self) -> None:
+        for fsm in self._ncps.values():
+            fsm.down(self.now)
+        self.echo_deadline = None
+        self.authenticator = self.auth_peer = None
+        if self.phase != Phase.DEAD:
+            self.phase = Phase.TERMINATE
+            said = self.lcp.peer_reason.decode(errors="replace")
+            self.down_reason = self.down_reason or (
+                f"peer terminated the link: {said}" if said else "peer terminated the link")
+
+    def lcp_finished(self) -> None:
+        if self.phase == Phase.ESTABLISH:
+            self.down_reason = self.down_reason or "LCP negotiation failed (no agreement with the peer)"
+        self._dead()
+
+    def echo_reply(self) -> None:
+        self.echoes_outstanding = 0
+
+    def protocol_rejected(self, protocol: int) -> None:
+        fsm = self._ncps.get(protocol)
+        if fsm is not None:
+            fsm.protocol_rejected()
+
+    def _echo_timer(self, now: float) -> None:
+        if self.echoes_outstanding >= self.config.echo_failure:
+            self.echo_deadline = None
+            self.down_reason = f"peer not responding: {self.echoes_outstanding} LCP echoes unanswered"
+            self.close(now, "peer not responding")
+            return
+        self.echoes_outstanding += 1
+        self.lcp_policy.send_echo()
+        self.echo_deadline = now + self.config.echo_interval
+
+    def _ipcp_up(self) -> None:
+        p = self.ipcp_policy
+        self.up_at = self.now
+        self.emit(SessionUp(self.key, p.address, p.gateway, p.dns))
+
+    def _ipv6cp_up(self) -> None:
+        p = self.ipv6cp_policy
+        self.emit(Ipv6Up(self.key, p.link_local(p.iid), p.link_local(p.peer_iid)))
+
+    def _ncp_finished(self) -> None:
+        if self.phase == Phase.NETWORK and all(
+                f.state in (State.CLOSED, State.STOPPED) for f in self._ncps.values()):
+            self.close(self.now, "no network protocol could be negotiated")
+
+    def _dead(self) -> None:
+        if self.phase == Phase.DEAD:
+            return
+        self.phase = Phase.DEAD
+        self.echo_deadline = None
+        self.emit(SessionDown(self.key, self.down_reason or "closed"))

@@ -1,0 +1,21 @@
+"""Wire codec: bytes <-> small dataclasses. Pure, struct-based, no I/O.
+
+Every decoder raises :class:`DecodeError` (and nothing else) on bad bytes.
+"""
+from .errors import DecodeError
+from .ethernet import EthFrame, decode_eth, encode_eth, mac_str, mac_bytes, BROADCAST
+from .pppoe import (
+    Discovery, decode_discovery, encode_discovery,
+    decode_session, encode_session, decode_ppp, encode_ppp,
+)
+from .control import Control, decode_control, encode_control, decode_options, encode_options
+from .auth import Chap, Pap, decode_chap, encode_chap, decode_pap, encode_pap
+from . import const
+
+__all__ = [
+    "DecodeError", "EthFrame", "decode_eth", "encode_eth", "mac_str", "mac_bytes", "BROADCAST",
+    "Discovery", "decode_discovery", "encode_discovery", "decode_session", "encode_session",
+    "decode_ppp", "encode_ppp", "Control", "decode_control", "encode_control",
+    "decode_options", "encode_options", "Chap", "Pap", "decode_chap", "encode_chap",
+    "decode_pap", "encode_pap", "const",
+]

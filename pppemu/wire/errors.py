@@ -1,0 +1,2 @@
+class DecodeError(ValueError):
+    """Bytes that do not form a valid frame or packet of the expected kind."""
