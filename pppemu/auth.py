@@ -128,19 +128,32 @@ class PapAuthenticator(_Auth):
 
 
 class ChapPeer(_Auth):
-    """The client side of CHAP: answer each Challenge, wait for Success or Failure."""
+    """The client side of CHAP: answer each Challenge, wait for Success or Failure.
+
+    A lost Success would strand us, so the Response is repeated on a timer; the
+    authenticator answers a repeated Response with its earlier verdict (RFC 1994 4.1).
+    """
 
     PROTOCOL = C.PROTO_CHAP
 
     def __init__(self, send, username: bytes, password: bytes, **kw):
         super().__init__(send, **kw)
         self.username, self.password = username, password
+        self.response = b""
+        self.tries = 0
 
     def start(self, now: float) -> None:
         self.deadline = now + self.timeout * self.max_tries  # waiting for a Challenge
 
     def tick(self, now: float) -> None:
-        if self.deadline is not None and now >= self.deadline:
+        if self.deadline is None or now < self.deadline:
+            return
+        if self.response and self.tries < self.max_tries:
+            self.tries += 1
+            self.retransmits += 1
+            self.send(self.response)
+            self.deadline = now + self.timeout
+        else:
             self._finish(False, "no CHAP challenge or result from the peer")
 
     def receive(self, info: bytes, now: float) -> None:
@@ -151,7 +164,10 @@ class ChapPeer(_Auth):
         if pkt.code == C.CHAP_CHALLENGE and self.result is None:
             self.peer_name = pkt.name.decode(errors="replace")
             value = chap_md5(pkt.ident, self.password, pkt.value)
-            self.send(encode_chap(Chap(C.CHAP_RESPONSE, pkt.ident, value, self.username)))
+            self.response = encode_chap(Chap(C.CHAP_RESPONSE, pkt.ident, value, self.username))
+            self.send(self.response)
+            self.tries = 1
+            self.deadline = now + self.timeout
         elif pkt.code == C.CHAP_SUCCESS:
             self._finish(True)
         elif pkt.code == C.CHAP_FAILURE:

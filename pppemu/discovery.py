@@ -169,7 +169,7 @@ class CookieJar:
         self.key, self.window = key, window
 
     def _mint(self, mac: bytes, epoch: int) -> bytes:
-        return hmac.new(self.key, mac + struct.pack("!Q", epoch), hashlib.sha256).digest()[:16]
+        return hmac.new(self.key, mac + struct.pack("!q", epoch), hashlib.sha256).digest()[:16]
 
     def make(self, mac: bytes, now: float) -> bytes:
         return self._mint(mac, int(now // self.window))

@@ -53,7 +53,7 @@ class LcpPolicy(Policy):
 
     def reset(self) -> None:
         self.fatal = None
-        self.want_mru = self.mru if self.mru != 1500 else None
+        self.want_mru = self.mru
         self.want_auth = self.require_auth
         self.magic = self.new_magic()
 

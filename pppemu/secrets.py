@@ -27,7 +27,7 @@ class Secrets:
             self.add(entry)
 
     def add(self, entry: Secret) -> None:
-        if entry.server not in ("*", self.server):
+        if self.server != "*" and entry.server not in ("*", self.server):
             return
         if entry.client == "*":
             self._wildcard = entry.secret.encode()
