@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from . import icmp
 from .discovery import CookieJar, echo_tags
-from .events import Event, Packet, SessionDown, SessionUp
+from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .pool import AddressPool
-from .role import Role, log
+from .role import Role
 from .session import PppConfig, PppSession
 from .wire import const as C
 from .wire.ethernet import EthFrame, mac_str
@@ -162,7 +162,7 @@ class AcRole(Role):
         self.by_host_uniq[(peer, host_uniq or b"")] = session
         self.per_mac[peer] = self.per_mac.get(peer, 0) + 1
         self._send_pads(session, pkt)
-        log.info("session %d for %s: PADS sent, address %s", session.session_id, mac_str(peer), session.address)
+        self.emit(DiscoveryDone(session.key, session.session_id, mac_str(peer), self.config.ac_name))
         session.ppp.open(now)
         self.schedule(session)
 

@@ -235,7 +235,7 @@ class PppSession:
             self.close(self.now, reason)
             return
         if all(a.result for a in parts):
-            name = self.authenticator.peer_name if self.authenticator else ""
+            name = (self.authenticator or self.auth_peer).peer_name if parts else ""
             if parts:
                 self.emit(AuthDone(self.key, True, name))
             self._network_phase()

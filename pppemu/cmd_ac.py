@@ -1,0 +1,93 @@
+"""`pppemu ac`: serve PPPoE sessions until SIGINT/SIGTERM, then terminate them all."""
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+
+from . import report
+from .ac import AcConfig, AcRole
+from .console import Console
+from .io.link import PacketLink
+from .io.loop import EventLoop
+from .secrets import Secrets
+from .session import PppConfig
+from .wire import const as C
+from .wire.ethernet import mac_str
+
+
+@dataclass
+class AcOptions:
+    iface: str
+    local_ip: str
+    pool: str
+    dns: tuple[str, ...] = ()
+    ac_name: str = "pppemu"
+    services: tuple[str, ...] = ()
+    auth: str = "chap"
+    secrets_file: str | None = None
+    user: str | None = None
+    password: str | None = None
+    echo_interval: float = 30.0
+    echo_failure: int = 3
+    max_sessions: int = 65534
+    max_sessions_per_mac: int = 0
+    mru: int = C.PPPOE_MRU
+    ipv6: bool = False
+    report: str | None = None
+    pcap: str | None = None
+    verbose: bool = False
+    quiet: bool = False
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_secrets(opts: AcOptions) -> Secrets:
+    if opts.secrets_file:
+        return Secrets.load(opts.secrets_file, server=opts.ac_name)
+    if opts.user is None or opts.password is None:
+        raise ConfigError("give --secrets FILE, or --user and --password")
+    return Secrets.single(opts.user, opts.password)
+
+
+def run(opts: AcOptions) -> int:
+    console = Console(quiet=opts.quiet)
+    secrets = load_secrets(opts)
+    ppp = PppConfig(mru=opts.mru, require_auth=opts.auth, auth_name=opts.ac_name, accept_auth=(),
+                    local_ip=opts.local_ip, request_dns=False, dns=opts.dns, ipv6=opts.ipv6,
+                    echo_interval=opts.echo_interval, echo_failure=opts.echo_failure)
+    link = PacketLink(opts.iface)
+    config = AcConfig(mac=link.mac, ac_name=opts.ac_name, services=opts.services, pool=opts.pool, ppp=ppp,
+                      max_sessions=opts.max_sessions, max_sessions_per_mac=opts.max_sessions_per_mac)
+    role = AcRole(config, secrets)
+
+    def on_event(event):
+        console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
+
+    loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    signal_seen = []
+
+    def on_signal(signum, frame):
+        signal_seen.append(signum)
+        loop.stop()
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, on_signal)
+    console.say(f"AC {opts.ac_name!r} ready on {opts.iface} ({mac_str(link.mac)}): gateway {opts.local_ip}, "
+                f"pool {opts.pool} ({role.pool.size} addresses), auth {opts.auth}")
+    try:
+        loop.run()
+        active = len(role.sessions)
+        console.say(f"shutting down: terminating {active} session(s)")
+        role.close(time.monotonic())
+        loop.run(until=lambda: not role.sessions, timeout=ppp.restart_timer * ppp.max_terminate + 1)
+    finally:
+        if opts.report:
+            report.write(opts.report, report.build(role, "ac", {
+                "pool": {"size": role.pool.size, "free": role.pool.free, "in_use": role.pool.in_use},
+                "link": {"send_errors": link.send_errors}}))
+            console.say(f"report written to {opts.report}")
+        loop.close()
+    return 0

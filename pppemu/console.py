@@ -1,0 +1,53 @@
+"""Human-facing output: one timestamped line per thing that happened on the wire."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from .events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionUp
+
+
+class Console:
+    def __init__(self, prefix: str = "", stream=None, quiet: bool = False):
+        self.start = time.monotonic()
+        self.prefix = prefix
+        self.stream = stream or sys.stdout
+        self.quiet = quiet
+
+    def say(self, text: str) -> None:
+        if self.quiet:
+            return
+        print(f"[{time.monotonic() - self.start:8.3f}] {self.prefix}{text}", file=self.stream, flush=True)
+
+    def event(self, event, who: str = "", ac: bool = False) -> None:
+        """Print a role event (data packets are not printed). `ac`: seen from the AC's side."""
+        who = f"{who}: " if who else ""
+        if ac and isinstance(event, DiscoveryDone):
+            self.say(f"{who}discovery: PADS sent, session id {event.session_id}")
+        elif ac and isinstance(event, SessionUp):
+            self.say(f"{who}IPCP: opened, client address {event.gateway}")
+        elif isinstance(event, DiscoveryDone):
+            name = f" (AC-Name {event.ac_name!r})" if event.ac_name else ""
+            self.say(f"{who}discovery: session id {event.session_id} with {event.peer_mac}{name}")
+        elif isinstance(event, LinkUp):
+            self.say(f"{who}LCP: opened, MRU {event.mru}")
+        elif isinstance(event, AuthDone):
+            if event.ok:
+                self.say(f"{who}auth: ok" + (f" ({event.peer_name})" if event.peer_name else ""))
+            else:
+                self.say(f"{who}auth: FAILED: {event.reason}")
+        elif isinstance(event, SessionUp):
+            dns = ", ".join(event.dns) or "none"
+            self.say(f"{who}IPCP: opened, address {event.ip}, gateway {event.gateway}, DNS {dns}")
+        elif isinstance(event, Ipv6Up):
+            self.say(f"{who}IPv6CP: opened, {event.local_link_local} <-> {event.peer_link_local}")
+        elif isinstance(event, SessionDown):
+            self.say(f"{who}session down: {event.reason}")
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
+    if verbose:
+        logging.getLogger("pppemu.wire").setLevel(logging.INFO)

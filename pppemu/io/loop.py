@@ -1,0 +1,141 @@
+"""The event loop: feeds frames and timer expiries into a sans-IO role, sends what it returns.
+
+selectors rather than asyncio: the protocol core is plain objects, so there is nothing
+to await; one select() over the link's sockets, the TUN device and a wakeup pipe,
+with the timeout taken from the role's next deadline, is all a loop has to do, and
+it costs less per frame than asyncio's callback machinery.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+from ..role import Role, describe_frame
+from .link import PacketLink
+from .pcap import PcapWriter
+
+log = logging.getLogger("pppemu.wire")
+
+
+class EventLoop:
+    def __init__(self, role: Role, link: PacketLink, on_event: Callable = lambda event: None,
+                 pcap: str | None = None, verbose: bool = False, clock: Callable[[], float] = time.monotonic):
+        self.role, self.link, self.on_event = role, link, on_event
+        self.clock = clock
+        self.verbose = verbose
+        self.pcap = PcapWriter(pcap) if pcap else None
+        self.selector = selectors.DefaultSelector()
+        for sock in link.sockets:
+            self.selector.register(sock, selectors.EVENT_READ, self._on_link)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
+        self._calls: deque[Callable[[], None]] = deque()
+        self._stopping = False
+        self.thread: threading.Thread | None = None
+
+    # ---- other threads and signal handlers talk to the loop through these
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        self._calls.append(fn)
+        self.wake()
+
+    def wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except BlockingIOError:
+            pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+
+    def add_reader(self, fileobj, callback: Callable[[float], None]) -> None:
+        self.selector.register(fileobj, selectors.EVENT_READ, lambda key, now: callback(now))
+
+    # ---- running
+    def run(self, until: Callable[[], bool] = lambda: False, timeout: float | None = None) -> bool:
+        """Run until `until()` is true (returns True), `timeout` passes or stop() is called."""
+        self._stopping = False
+        end = None if timeout is None else self.clock() + timeout
+        while not self._stopping:
+            self.flush()
+            if until():
+                return True
+            now = self.clock()
+            if end is not None and now >= end:
+                return False
+            wait = 1.0
+            deadline = self.role.next_deadline()
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - now))
+            if end is not None:
+                wait = min(wait, max(0.0, end - now))
+            for key, _ in self.selector.select(wait):
+                key.data(key, self.clock())
+            self.role.tick(self.clock())
+        self.flush()
+        return until()
+
+    def run_in_thread(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="pppemu-loop", daemon=True)
+        self.thread.start()
+
+    def flush(self) -> None:
+        """Send what the role produced and hand its events out."""
+        frames = self.role.frames_to_send()
+        if frames:
+            now = time.time()
+            for frame in frames:
+                self._trace(">", frame, now)
+                self.link.send(frame)
+        while (event := self.role.next_event()) is not None:
+            self.on_event(event)
+
+    def _on_link(self, key, now: float) -> None:
+        frames = self.link.recv_all(key.fileobj)
+        if self.pcap or self.verbose:
+            wall = time.time()
+            for frame in frames:
+                self._trace("<", frame, wall)
+        for frame in frames:
+            self.role.receive(frame, now)
+        if frames:
+            self.flush()
+
+    def _on_wake(self, key, now: float) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while self._calls:
+            self._calls.popleft()()
+
+    def _trace(self, direction: str, frame: bytes, wall: float) -> None:
+        if self.pcap:
+            self.pcap.write(frame, wall)
+        if self.verbose:
+            log.info("%s %s", direction, summarize(frame))
+
+    def close(self) -> None:
+        self.selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        if self.pcap:
+            self.pcap.close()
+        self.link.close()
+
+
+def summarize(frame: bytes) -> str:
+    """scapy's one-line summary of a frame (only used when verbose: scapy is slow)."""
+    try:
+        from scapy.layers.l2 import Ether
+        return Ether(frame).summary()
+    except Exception:  # scapy choking on a frame must not take the loop down
+        return describe_frame(frame)

@@ -1,0 +1,98 @@
+"""The JSON report: every session, the counters, setup times and failure reasons."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections import Counter
+
+from .wire.ethernet import mac_str
+
+
+def _retransmits(ppp) -> int:
+    if ppp is None:
+        return 0
+    total = ppp.lcp.retransmits + ppp.ipcp.retransmits + ppp.ipv6cp.retransmits
+    for a in (ppp.authenticator, ppp.auth_peer):
+        total += a.retransmits if a is not None else 0
+    return total
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def client_sessions(role) -> list[dict]:
+    out = []
+    for s in role.sessions.values():
+        ppp = s.ppp
+        out.append({
+            "index": s.index,
+            "mac": mac_str(s.mac),
+            "session_id": s.session_id or None,
+            "ac_mac": mac_str(s.discovery.ac_mac) if s.discovery.ac_mac else None,
+            "ac_name": s.discovery.ac_name or None,
+            "state": s.state,
+            "address": ppp.ipcp_policy.address if ppp else None,
+            "gateway": ppp.ipcp_policy.gateway if ppp else None,
+            "dns": ppp.ipcp_policy.dns if ppp else [],
+            "mru": ppp.lcp_policy.tx_mtu if ppp and ppp.lcp.opened else None,
+            "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
+            "retransmissions": s.discovery.retransmits + _retransmits(ppp),
+            "reason": s.down_reason or None,
+        })
+    return out
+
+
+def ac_sessions(role) -> list[dict]:
+    out = []
+    for s in list(role.sessions.values()) + list(role.ended):
+        auth = s.ppp.authenticator if s.ppp else None
+        out.append({
+            "mac": mac_str(s.peer),
+            "session_id": s.session_id,
+            "state": s.state,
+            "username": auth.peer_name if auth is not None and auth.peer_name else None,
+            "address": s.address,
+            "gateway": s.ac.config.ppp.local_ip,
+            "dns": list(s.ac.config.ppp.dns),
+            "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
+            "retransmissions": _retransmits(s.ppp),
+            "reason": s.down_reason or None,
+        })
+    return out
+
+
+def build(role, kind: str, extra: dict | None = None) -> dict:
+    sessions = client_sessions(role) if kind == "client" else ac_sessions(role)
+    setup = [s["setup_ms"] for s in sessions if s["setup_ms"] is not None]
+    reasons = Counter(s["reason"] for s in sessions if s["reason"] and s["setup_ms"] is None)
+    report = {
+        "role": kind,
+        "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "summary": {
+            "sessions": len(sessions),
+            "established": len(setup),
+            "failed": sum(reasons.values()),
+            "setup_ms": {"min": min(setup, default=None), "p50": percentile(setup, 0.5),
+                         "p95": percentile(setup, 0.95), "p99": percentile(setup, 0.99),
+                         "max": max(setup, default=None)},
+            "failure_reasons": dict(reasons),
+            "retransmissions": sum(s["retransmissions"] for s in sessions),
+        },
+        "counters": dict(sorted(role.counters.items())),
+        "sessions": sessions,
+    }
+    if extra:
+        report.update(extra)
+    return report
+
+
+def write(path: str, report: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
