@@ -51,12 +51,11 @@ def client_sessions(role) -> list[dict]:
 def ac_sessions(role) -> list[dict]:
     out = []
     for s in list(role.sessions.values()) + list(role.ended):
-        auth = s.ppp.authenticator if s.ppp else None
         out.append({
             "mac": mac_str(s.peer),
             "session_id": s.session_id,
             "state": s.state,
-            "username": auth.peer_name if auth is not None and auth.peer_name else None,
+            "username": s.ppp.peer_name or None,
             "address": s.address,
             "gateway": s.ac.config.ppp.local_ip,
             "dns": list(s.ac.config.ppp.dns),

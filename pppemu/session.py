@@ -74,6 +74,7 @@ class PppSession:
         self.unknown_dropped = 0
         self.authenticator = None
         self.auth_peer = None
+        self.peer_name = ""  # the name the peer authenticated with (or its CHAP name)
         self.now = 0.0
         timers = dict(restart_timer=config.restart_timer, max_configure=config.max_configure,
                       max_terminate=config.max_terminate, max_failure=config.max_failure)
@@ -236,6 +237,7 @@ class PppSession:
             return
         if all(a.result for a in parts):
             name = (self.authenticator or self.auth_peer).peer_name if parts else ""
+            self.peer_name = name
             if parts:
                 self.emit(AuthDone(self.key, True, name))
             self._network_phase()

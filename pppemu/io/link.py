@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import errno
-import os
+import fcntl
 import socket
+import struct
 
 from ..wire import const as C
 
 PACKET_OUTGOING = 4
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1
+SIOCGIFFLAGS = 0x8913
 SOCKET_BUFFER = 4 << 20
 
 
@@ -17,35 +19,22 @@ class LinkError(Exception):
     """A configuration problem with the interface: one clear line for the user."""
 
 
-def interface_mac(iface: str) -> bytes:
-    try:
-        with open(f"/sys/class/net/{iface}/address") as f:
-            return bytes.fromhex(f.read().strip().replace(":", ""))
-    except (OSError, ValueError):
-        raise LinkError(f"cannot read the MAC address of {iface}") from None
-
-
-def check_interface(iface: str) -> None:
-    try:
-        socket.if_nametoindex(iface)
-    except OSError:
-        raise LinkError(f"no such interface: {iface} (see 'ip link')") from None
-    try:
-        with open(f"/sys/class/net/{iface}/flags") as f:
-            flags = int(f.read().strip(), 16)
-    except (OSError, ValueError):
-        return
-    if not flags & IFF_UP:
-        raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
+def _interface_flags(sock: socket.socket, iface: str) -> int:
+    # ioctl on a socket rather than /sys: /sys shows the namespace it was mounted in,
+    # the socket shows the one it was opened in.
+    request = struct.pack("16sH14x", iface.encode()[:15], 0)
+    return struct.unpack_from("16sH", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
 
 
 class PacketLink:
     """Raw Ethernet frames in and out of one interface (PPPoE discovery + session)."""
 
     def __init__(self, iface: str):
-        check_interface(iface)
+        try:
+            socket.if_nametoindex(iface)
+        except OSError:
+            raise LinkError(f"no such interface: {iface} (see 'ip link')") from None
         self.iface = iface
-        self.mac = interface_mac(iface)
         self.sockets: list[socket.socket] = []
         self.send_errors = 0
         try:
@@ -62,10 +51,11 @@ class PacketLink:
         except OSError as exc:
             self.close()
             raise LinkError(f"cannot open a raw socket on {iface}: {exc.strerror}") from None
+        if not _interface_flags(self.sockets[0], iface) & IFF_UP:
+            self.close()
+            raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
+        self.mac: bytes = self.sockets[0].getsockname()[4]
         self._buffer = bytearray(65536)
-
-    def fileno_list(self) -> list[socket.socket]:
-        return self.sockets
 
     def recv_all(self, sock: socket.socket, limit: int = 256) -> list[bytes]:
         """Frames waiting on one socket (our own outgoing copies are skipped)."""

@@ -1,0 +1,143 @@
+"""A synchronous Python facade: one subscriber session, driven by a background loop.
+
+    from scapy.layers.inet import IP, ICMP
+    from pppemu import PPPoESession
+
+    with PPPoESession(iface="veth0", username="lab", password="lab-secret") as s:
+        s.start(timeout=10)
+        s.send_packet(IP(dst=s.gw()) / ICMP())
+        reply = s.recv_packet(timeout=2)
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from .client import ClientConfig, ClientRole
+from .events import Packet, SessionDown, SessionUp
+from .io.link import PacketLink
+from .io.loop import EventLoop
+from .session import PppConfig
+from .wire import const as C
+from .wire.ethernet import mac_bytes
+
+
+class PPPoEError(Exception):
+    """The session could not be brought up, or was lost; the message says why."""
+
+
+class PPPoESession:
+    def __init__(self, iface: str, username: str, password: str, *, auth: str = "any",
+                 service_name: str = "", ac_name: str | None = None, mac: str | None = None,
+                 mru: int = C.PPPOE_MRU, echo_interval: float = 30.0, echo_failure: int = 3,
+                 ipv6: bool = False, pcap: str | None = None, verbose: bool = False):
+        accept = {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[auth]
+        ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accept, ipv6=ipv6,
+                        echo_interval=echo_interval, echo_failure=echo_failure)
+        self._link = PacketLink(iface)
+        self._mac = mac_bytes(mac) if mac else self._link.mac
+        self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name))
+        self._loop = EventLoop(self._role, self._link, self._on_event, pcap=pcap, verbose=verbose)
+        self._received: queue.Queue = queue.Queue()
+        self._up = threading.Event()
+        self._down = threading.Event()
+        self._up_event: SessionUp | None = None
+        self.down_reason: str | None = None
+        self._session = None
+        self._closed = False
+
+    # ---- runs on the loop thread
+    def _on_event(self, event) -> None:
+        if isinstance(event, SessionUp):
+            self._up_event = event
+            self._up.set()
+        elif isinstance(event, SessionDown):
+            self.down_reason = event.reason
+            self._down.set()
+        elif isinstance(event, Packet):
+            self._received.put(event)
+
+    def _start_on_loop(self) -> None:
+        self._session = self._role.add_session(self._mac, time.monotonic())
+
+    # ---- the caller's side
+    def runbg(self) -> None:
+        """Start discovery and negotiation in the background; returns at once."""
+        if self._loop.thread is None:
+            self._loop.call_soon(self._start_on_loop)
+            self._loop.run_in_thread()
+
+    def start(self, timeout: float = 30.0) -> "PPPoESession":
+        """Bring the session up; returns once IPCP is open, raises PPPoEError otherwise."""
+        self.runbg()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._up.wait(0.05):
+                return self
+            if self._down.is_set():
+                raise PPPoEError(f"session failed: {self.down_reason}")
+        raise PPPoEError(f"session not up within {timeout} s")
+
+    def _require_up(self) -> SessionUp:
+        if self._up_event is None:
+            raise PPPoEError("the session is not up (call start() first)")
+        return self._up_event
+
+    def ip(self) -> str:
+        return self._require_up().ip
+
+    def gw(self) -> str:
+        return self._require_up().gateway
+
+    def dns(self) -> list[str]:
+        return list(self._require_up().dns)
+
+    @property
+    def is_up(self) -> bool:
+        return self._up.is_set() and not self._down.is_set()
+
+    def send_packet(self, packet) -> None:
+        """Send an IPv4 or IPv6 packet (a scapy packet or raw bytes) through the session."""
+        self._require_up()
+        if self._down.is_set():
+            raise PPPoEError(f"session is down: {self.down_reason}")
+        data = bytes(packet)
+        protocol = C.PROTO_IPV6 if data and data[0] >> 4 == 6 else C.PROTO_IPV4
+        self._loop.call_soon(lambda: self._role.send_packet(self._session, protocol, data))
+
+    def recv_queuelen(self) -> int:
+        """How many received packets wait in the queue."""
+        return self._received.qsize()
+
+    def recv_packet(self, timeout: float | None = None, raw: bool = False):
+        """The next received packet as a scapy IP/IPv6 packet (bytes if raw), or None on timeout."""
+        try:
+            event = self._received.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if raw:
+            return event.data
+        from scapy.layers.inet import IP
+        from scapy.layers.inet6 import IPv6
+        return IP(event.data) if event.protocol == C.PROTO_IPV4 else IPv6(event.data)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Terminate gracefully (LCP Terminate-Request, PADT) and release the interface."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._loop.thread is not None:
+            self._loop.call_soon(lambda: self._role.close(time.monotonic(), "user request"))
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not self._role.all_gone:
+                time.sleep(0.02)
+            self._loop.stop()
+            self._loop.thread.join(timeout=5)
+        self._loop.close()
+
+    def __enter__(self) -> "PPPoESession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,76 @@
+"""Real namespaces and veth pairs for end-to-end tests; everything made is removed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NETNS_SH = ROOT / "lab" / "netns.sh"
+
+
+class Lab:
+    def __init__(self, tmp: Path):
+        self.suffix = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.ac_ns = f"ppp-ac-{self.suffix}"
+        self.cl_ns = f"ppp-cl-{self.suffix}"
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+        subprocess.run(["bash", str(NETNS_SH), "up", self.suffix], check=True)
+
+    def command(self, ns: str, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", ns, sys.executable, "-m", "pppemu", *args]
+
+    def start_ac(self, *args: str, name: str = "ac") -> tuple[subprocess.Popen, Path]:
+        log = self.tmp / f"{name}.log"
+        proc = subprocess.Popen(self.command(self.ac_ns, "ac", "--iface", "veth0", *args),
+                                stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_for(log, "ready", proc=proc)
+        return proc, log
+
+    def start_client(self, *args: str, name: str = "client") -> tuple[subprocess.Popen, Path]:
+        log = self.tmp / f"{name}.log"
+        proc = subprocess.Popen(self.command(self.cl_ns, "client", "--iface", "veth0", *args),
+                                stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc, log
+
+    def run_client(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(self.cl_ns, "client", "--iface", "veth0", *args),
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    def ns_exec(self, ns: str, *args: str, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run(["ip", "netns", "exec", ns, *args], capture_output=True, text=True, **kw)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        subprocess.run(["bash", str(NETNS_SH), "down", self.suffix], check=False)
+
+
+def wait_for(path: Path, text: str, timeout: float = 20, proc: subprocess.Popen | None = None) -> str:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        content = path.read_text() if path.exists() else ""
+        if text in content:
+            return content
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited ({proc.returncode}) before {text!r}:\n{content}")
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not seen in {path} within {timeout} s:\n{path.read_text()}")
+
+
+def namespaces() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}

@@ -1,0 +1,39 @@
+"""The Python API in a real namespace: the socket is opened there with the netns package."""
+import netns
+import pytest
+from scapy.layers.inet import ICMP, IP
+
+from lab import wait_for
+from pppemu import PPPoEError, PPPoESession
+
+pytestmark = pytest.mark.e2e
+
+
+def test_api_session_pings_the_gateway(lab):
+    ac, ac_log = lab.start_ac("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109",
+                              "--dns", "10.0.0.53", "--auth", "pap", "--user", "lab", "--password", "lab-secret")
+    with netns.NetNS(nsname=lab.cl_ns):
+        session = PPPoESession(iface="veth0", username="lab", password="lab-secret")
+    with session as s:
+        s.start(timeout=15)
+        assert (s.ip(), s.gw(), s.dns()) == ("10.0.0.100", "10.0.0.1", ["10.0.0.53"])
+        for seq in (1, 2):
+            s.send_packet(IP(src=s.ip(), dst=s.gw()) / ICMP(id=0x4242, seq=seq) / b"hello")
+        replies = [s.recv_packet(timeout=5) for _ in range(2)]
+        assert s.recv_queuelen() == 0
+        for seq, reply in zip((1, 2), replies):
+            assert reply is not None and reply[IP].src == "10.0.0.1" and reply[IP].dst == "10.0.0.100"
+            assert reply[ICMP].type == 0 and reply[ICMP].id == 0x4242 and reply[ICMP].seq == seq
+            assert bytes(reply[ICMP].payload) == b"hello"
+    assert s.down_reason == "user request"
+    wait_for(ac_log, "session down: peer terminated the link: user request")
+
+
+def test_api_start_raises_a_clear_error(lab):
+    lab.start_ac("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--user", "lab",
+                 "--password", "lab-secret")
+    with netns.NetNS(nsname=lab.cl_ns):
+        session = PPPoESession(iface="veth0", username="lab", password="nope")
+    with session:
+        with pytest.raises(PPPoEError, match="authentication failed"):
+            session.start(timeout=15)
