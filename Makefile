@@ -9,6 +9,7 @@ AUTH   ?= chap
 all: test
 
 $(VENV)/.installed: pyproject.toml
+	command -v ip >/dev/null || (apt-get update -q && apt-get install -y -q iproute2)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
