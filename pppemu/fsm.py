@@ -242,7 +242,7 @@ class Fsm:
         self.reply_seen = False     # a valid reply to req_id has arrived
         self.next_id = 0
         self.term_reason = b""      # data of our Terminate-Request
-        self.peer_reason = b""      # data of the peer's
+        self.peer_reason: bytes | None = None  # data of the peer's, once one arrived
         self.illegal_events = 0
         self.retransmits = 0
         self._reply: tuple[int, int, bytes] = (0, 0, b"")  # pending sca/scn/sta/scj

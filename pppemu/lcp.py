@@ -154,8 +154,8 @@ class LcpPolicy(Policy):
             if opened:
                 self.hooks.echo_reply()
             return RXR
-        if code == C.DISCARD_REQ:
-            return RXR
+        if code in (C.DISCARD_REQ, C.IDENTIFICATION, C.TIME_REMAINING):
+            return RXR  # informational (RFC 1661, RFC 1570): accepted and ignored
         if code == C.PROTO_REJ:
             if len(data) < 2:
                 return ""

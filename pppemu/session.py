@@ -117,7 +117,7 @@ class PppSession:
     def lower_down(self, now: float, reason: str) -> None:
         """The PPPoE session is gone (PADT): stop at once."""
         self.now = now
-        self.down_reason = self.down_reason or reason
+        self.down_reason = self.down_reason or self._peer_terminated() or reason
         self.lcp.down(now)
         self._dead()
 
@@ -257,16 +257,23 @@ class PppSession:
             fsm.down(self.now)
         self.echo_deadline = None
         self.authenticator = self.auth_peer = None
-        if self.phase != Phase.DEAD:
-            self.phase = Phase.TERMINATE
-            said = self.lcp.peer_reason.decode(errors="replace")
-            self.down_reason = self.down_reason or (
-                f"peer terminated the link: {said}" if said else "peer terminated the link")
+        if self.phase not in (Phase.DEAD, Phase.TERMINATE):
+            # The peer renegotiates LCP (or terminates: lcp_finished follows and says so).
+            self.phase = Phase.ESTABLISH
 
     def lcp_finished(self) -> None:
-        if self.phase == Phase.ESTABLISH:
-            self.down_reason = self.down_reason or "LCP negotiation failed (no agreement with the peer)"
+        if not self.down_reason:
+            self.down_reason = self._peer_terminated() or (
+                "LCP negotiation failed (no agreement with the peer)" if self.phase == Phase.ESTABLISH else "")
         self._dead()
+
+    def _peer_terminated(self) -> str:
+        """Why the session ended, if the peer sent a Terminate-Request."""
+        said = self.lcp.peer_reason
+        if said is None:
+            return ""
+        text = said.decode(errors="replace")
+        return f"peer terminated the link: {text}" if text else "peer terminated the link"
 
     def echo_reply(self) -> None:
         self.echoes_outstanding = 0

@@ -328,3 +328,27 @@ def test_padi_flood_allocates_nothing():
                                                       wire.encode_discovery(padi))), 0.0)
     assert len(pair.ac.frames_to_send()) == 1000
     assert not pair.ac.sessions and pair.ac.pool.in_use == 0
+
+
+def test_lcp_renegotiation_from_the_ac_keeps_the_session():
+    pair = Pair()
+    (session,) = pair.add(1)
+    pair.advance(2)
+    ac_session = next(iter(pair.ac.sessions.values()))
+    # The AC sends a fresh Configure-Request while Opened (RFC 1661: renegotiation).
+    ac_session.ppp.lcp._now = pair.now
+    ac_session.ppp.lcp._scr(ac_session.ppp.lcp.state)
+    pair.advance(10)
+    assert not pair.events_of(SessionDown) and session.ppp.is_up
+    assert len(pair.events_of(LinkUp)) == 2 and len(pair.events_of(AuthDone)) == 2
+    assert {e.ip for e in pair.events_of(SessionUp)} == {"10.0.0.100"}
+
+
+def test_identification_and_time_remaining_are_accepted_silently():
+    pair = Pair()
+    (session,) = pair.add(1)
+    pair.advance(2)
+    for code in (C.IDENTIFICATION, C.TIME_REMAINING):
+        info = wire.encode_control(wire.Control(code, 1, b"\x00\x00\x00\x00MSRASV5.20"))
+        pair.client.receive(_session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, info), pair.now)
+    assert not pair.client.frames_to_send() and session.ppp.is_up

@@ -46,10 +46,12 @@ PROTO_NAMES = {
 CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ = 1, 2, 3, 4
 TERM_REQ, TERM_ACK, CODE_REJ, PROTO_REJ = 5, 6, 7, 8
 ECHO_REQ, ECHO_REPLY, DISCARD_REQ = 9, 10, 11
+IDENTIFICATION, TIME_REMAINING = 12, 13  # RFC 1570, sent by many real clients
 CODE_NAMES = {
     1: "Configure-Request", 2: "Configure-Ack", 3: "Configure-Nak", 4: "Configure-Reject",
     5: "Terminate-Request", 6: "Terminate-Ack", 7: "Code-Reject", 8: "Protocol-Reject",
-    9: "Echo-Request", 10: "Echo-Reply", 11: "Discard-Request",
+    9: "Echo-Request", 10: "Echo-Reply", 11: "Discard-Request", 12: "Identification",
+    13: "Time-Remaining",
 }
 
 # LCP options
