@@ -35,6 +35,14 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def check_mac(value: str) -> None:
+    from .wire.ethernet import mac_bytes
+    try:
+        mac_bytes(value)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def check_ip(value: str, what: str) -> str:
     try:
         return str(ipaddress.IPv4Address(value))
@@ -59,25 +67,43 @@ def client(
     echo_failure: int = typer.Option(3, help="Unanswered echoes before the peer is declared dead."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP (interface identifiers)."),
     timeout: float = typer.Option(60.0, help="Seconds allowed for the session to come up."),
+    sessions: int = typer.Option(1, help="Number of subscribers to emulate, each with its own MAC."),
+    mac_base: Optional[str] = typer.Option(None, help="First subscriber MAC, stepped by one per session "
+                                           "(default: the interface's MAC for one session, "
+                                           "02:50:50:00:00:01 for several)."),
+    rate: float = typer.Option(0.0, help="Sessions started per second (0: as fast as possible)."),
+    max_outstanding: int = typer.Option(0, help="Sessions in setup at once (0: no limit)."),
+    stop_rate: float = typer.Option(0.0, help="Sessions terminated per second at the end (0: all at once)."),
+    tun: Optional[str] = typer.Option(None, help="Create this TUN device with the session's address, so "
+                                      "ordinary tools run over the session (one session only)."),
+    default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
     report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
 ):
-    """Bring up one subscriber session, print each phase, optionally ping the gateway, then terminate.
+    """Bring up subscriber sessions, print each phase, optionally ping the gateway, then terminate.
 
-    Exit codes: 0 the session came up (and every ping was answered) and was closed by us;
-    1 the session failed or was lost (the reason is printed); 2 bad configuration;
+    With --sessions N, usernames and passwords may contain {n} (the session number, from 1):
+    --user 'user{n}@lab'. Exit codes: 0 every session came up (every ping was answered) and was
+    closed by us; 1 a session failed or was lost (the reason is printed); 2 bad configuration;
     3 the session came up but pings went unanswered.
     """
     from . import cmd_client
     setup_logging(verbose)
     if not 128 <= mru <= 65535:
         fail(f"--mru {mru} is out of range (128..65535)")
+    if sessions < 1:
+        fail("--sessions must be at least 1")
+    if sessions > 1 and (tun or ping):
+        fail("--tun and --ping work with a single session")
+    if mac_base is not None:
+        check_mac(mac_base)
     opts = cmd_client.ClientOptions(
         iface=iface, user=user, password=password, auth=auth.value, service=service, ac_name=ac_name,
         mru=mru, max_payload=max_payload, ping=ping, duration=duration, report=report, pcap=pcap,
         verbose=verbose, echo_interval=echo_interval, echo_failure=echo_failure, ipv6=ipv6,
-        setup_timeout=timeout)
+        setup_timeout=timeout, sessions=sessions, mac_base=mac_base, rate=rate,
+        max_outstanding=max_outstanding, stop_rate=stop_rate, tun=tun, default_route=default_route)
     try:
         code = cmd_client.run(opts)
     except LinkError as exc:
@@ -103,6 +129,9 @@ def ac(
     max_sessions_per_mac: int = typer.Option(0, help="Refuse a MAC more sessions than this (0: no limit)."),
     mru: int = typer.Option(1492, help="MRU to request."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
+    tun: Optional[str] = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
+                                      "pool: the AC becomes a real gateway for its subscribers."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per session event (for thousands)."),
     report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
@@ -120,7 +149,7 @@ def ac(
         dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),
         auth=auth.value, secrets_file=secrets, user=user, password=password, echo_interval=echo_interval,
         echo_failure=echo_failure, max_sessions=max_sessions, max_sessions_per_mac=max_sessions_per_mac,
-        mru=mru, ipv6=ipv6, report=report, pcap=pcap, verbose=verbose)
+        mru=mru, ipv6=ipv6, tun=tun, report=report, pcap=pcap, verbose=verbose, quiet=quiet)
     try:
         code = cmd_ac.run(opts)
     except (LinkError, PoolError, SecretsError, cmd_ac.ConfigError) as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from .ac import AcConfig, AcRole
 from .console import Console
 from .io.link import PacketLink
 from .io.loop import EventLoop
+from .io.tun import Tun
+from .events import Packet
 from .secrets import Secrets
 from .session import PppConfig
 from .wire import const as C
@@ -34,6 +37,7 @@ class AcOptions:
     max_sessions_per_mac: int = 0
     mru: int = C.PPPOE_MRU
     ipv6: bool = False
+    tun: str | None = None
     report: str | None = None
     pcap: str | None = None
     verbose: bool = False
@@ -53,7 +57,7 @@ def load_secrets(opts: AcOptions) -> Secrets:
 
 
 def run(opts: AcOptions) -> int:
-    console = Console(quiet=opts.quiet)
+    console = Console()
     secrets = load_secrets(opts)
     ppp = PppConfig(mru=opts.mru, require_auth=opts.auth, auth_name=opts.ac_name, accept_auth=(),
                     local_ip=opts.local_ip, request_dns=False, dns=opts.dns, ipv6=opts.ipv6,
@@ -62,11 +66,31 @@ def run(opts: AcOptions) -> int:
     config = AcConfig(mac=link.mac, ac_name=opts.ac_name, services=opts.services, pool=opts.pool, ppp=ppp,
                       max_sessions=opts.max_sessions, max_sessions_per_mac=opts.max_sessions_per_mac)
     role = AcRole(config, secrets)
+    tun = Tun(opts.tun) if opts.tun else None
+    if tun is not None:
+        tun.configure_ac(opts.local_ip, role.pool.bounds, opts.mru)
+        role.forward_packets = True
+    quiet_sessions = opts.quiet
 
     def on_event(event):
-        console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
+        if isinstance(event, Packet):
+            if tun is not None:
+                tun.write(event.data)
+            return
+        if not quiet_sessions:
+            console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
 
     loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    if tun is not None:
+        def from_kernel(now: float) -> None:
+            for packet in tun.read_all():
+                if len(packet) >= 20 and packet[0] >> 4 == 4:
+                    session = role.session_for_ip(socket.inet_ntoa(packet[16:20]))
+                    if session is not None:
+                        session.ppp.send_packet(C.PROTO_IPV4, packet)
+                        continue
+                role.counters["tun.no_session"] += 1
+        loop.add_reader(tun, from_kernel)
     signal_seen = []
 
     def on_signal(signum, frame):
@@ -90,4 +114,6 @@ def run(opts: AcOptions) -> int:
                 "link": {"send_errors": link.send_errors}}))
             console.say(f"report written to {opts.report}")
         loop.close()
+        if tun is not None:
+            tun.close()
     return 0

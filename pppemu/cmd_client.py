@@ -1,8 +1,7 @@
-"""`pppemu client`: bring sessions up, optionally ping through them, hold, tear down."""
+"""`pppemu client`: bring sessions up, optionally ping or carry traffic, hold, tear down."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import time
 from dataclasses import dataclass, field
@@ -13,10 +12,15 @@ from .console import Console
 from .events import Packet, SessionDown, SessionUp
 from .io.link import PacketLink
 from .io.loop import EventLoop
+from .io.tun import Tun
+from .load import Pacer, rate_stats
+from .progress import Progress
 from .session import PppConfig
 from .wire import const as C
+from .wire.ethernet import mac_bytes, mac_str
 
 EXIT_OK, EXIT_SESSION_FAILED, EXIT_CONFIG, EXIT_PING_LOST = 0, 1, 2, 3
+DEFAULT_MAC_BASE = "02:50:50:00:00:01"
 
 
 @dataclass
@@ -39,6 +43,13 @@ class ClientOptions:
     ipv6: bool = False
     setup_timeout: float = 60.0
     quiet: bool = False
+    sessions: int = 1
+    mac_base: str | None = None
+    rate: float = 0.0
+    max_outstanding: int = 0
+    stop_rate: float = 0.0
+    tun: str | None = None
+    default_route: bool = False
     extra_tags: tuple = field(default_factory=tuple)
 
 
@@ -46,30 +57,98 @@ def accept_auth(auth: str) -> tuple[str, ...]:
     return {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[auth]
 
 
+def session_mac(base: bytes, n: int) -> bytes:
+    return ((int.from_bytes(base, "big") + n) % (1 << 48)).to_bytes(6, "big")
+
+
+class Tracker:
+    """Counts what the sessions did; drives the pacer's max-outstanding gate."""
+
+    def __init__(self):
+        self.up: dict[int, SessionUp] = {}
+        self.failed: dict[int, str] = {}
+        self.lost: dict[int, str] = {}
+        self.started = 0
+
+    @property
+    def in_setup(self) -> int:
+        return self.started - len(self.up) - len(self.failed) - len(self.lost)
+
+    @property
+    def settled(self) -> int:
+        return len(self.up) + len(self.failed) + len(self.lost)
+
+    def on_event(self, event) -> None:
+        if isinstance(event, SessionUp):
+            self.up[event.key] = event
+        elif isinstance(event, SessionDown):
+            if event.key in self.up:
+                self.lost[event.key] = event.reason
+                del self.up[event.key]
+            else:
+                self.failed[event.key] = event.reason
+
+
 def run(opts: ClientOptions) -> int:
     console = Console(quiet=opts.quiet)
     link = PacketLink(opts.iface)
+    many = opts.sessions > 1
+    mac_base = mac_bytes(opts.mac_base) if opts.mac_base else (mac_bytes(DEFAULT_MAC_BASE) if many else None)
+    if mac_base is not None and mac_base != link.mac:
+        link.promiscuous()
+    tun = Tun(opts.tun) if opts.tun else None
     ppp = PppConfig(mru=opts.mru, username=opts.user, password=opts.password,
                     accept_auth=accept_auth(opts.auth), ipv6=opts.ipv6,
                     echo_interval=opts.echo_interval, echo_failure=opts.echo_failure)
     role = ClientRole(ClientConfig(ppp=ppp, service_name=opts.service, ac_name=opts.ac_name,
                                    max_payload=opts.max_payload, extra_tags=opts.extra_tags))
-    state = {"up": None, "down": None}
+    tracker = Tracker()
     replies: dict[int, float] = {}
     ping_ident = os.getpid() & 0xFFFF
+    progress = Progress(opts.sessions) if many and not opts.quiet else None
 
     def on_event(event):
-        console.event(event)
-        if isinstance(event, SessionUp):
-            state["up"] = event
-        elif isinstance(event, SessionDown):
-            state["down"] = event.reason
-        elif isinstance(event, Packet):
-            parsed = icmp.parse_echo_reply(event.data)
-            if parsed and parsed[1] == ping_ident:
-                replies.setdefault(parsed[2], time.monotonic())
+        if isinstance(event, Packet):
+            if tun is not None:
+                tun.write(event.data)
+            else:
+                parsed = icmp.parse_echo_reply(event.data)
+                if parsed and parsed[1] == ping_ident:
+                    replies.setdefault(parsed[2], time.monotonic())
+            return
+        if not many or opts.verbose:
+            console.event(event, who=f"#{event.key + 1}" if many else "")
+        tracker.on_event(event)
+        if isinstance(event, (SessionUp, SessionDown)):
+            pacer.poke(time.monotonic())
+        if isinstance(event, SessionUp) and tun is not None:
+            session = role.sessions[event.key]
+            tun.configure_client(event.ip, event.gateway, session.ppp.lcp_policy.tx_mtu, opts.default_route)
+            console.say(f"TUN {tun.name}: {event.ip} peer {event.gateway}, MTU {session.ppp.lcp_policy.tx_mtu}"
+                        + (", default route" if opts.default_route else ""))
 
+    def start_session(n: int, now: float) -> None:
+        mac = link.mac if mac_base is None else session_mac(mac_base, n)
+        user = opts.user.replace("{n}", str(n + 1))
+        password = opts.password.replace("{n}", str(n + 1))
+        role.add_session(mac, now, username=user, password=password)
+        tracker.started += 1
+
+    max_out = opts.max_outstanding
+    pacer = Pacer(opts.sessions, opts.rate, start_session,
+                  may_act=(lambda: tracker.in_setup < max_out) if max_out else (lambda: True))
     loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    loop.timers.append(pacer)
+    if tun is not None:
+        session_of = lambda: role.sessions.get(0)  # noqa: E731  (the one session)
+
+        def from_kernel(now: float) -> None:
+            session = session_of()
+            for packet in tun.read_all():
+                if session is not None and packet:
+                    role.send_packet(session, C.PROTO_IPV6 if packet[0] >> 4 == 6 else C.PROTO_IPV4, packet)
+        loop.add_reader(tun, from_kernel)
+
     interrupted = []
 
     def on_signal(signum, frame):
@@ -77,37 +156,72 @@ def run(opts: ClientOptions) -> int:
         loop.stop()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    console.say(f"client on {opts.iface} ({':'.join(f'{b:02x}' for b in link.mac)}): sending PADI")
-    session = role.add_session(link.mac, time.monotonic())
+    who = f"{opts.sessions} sessions from {mac_str(mac_base)} up" if many else mac_str(mac_base or link.mac)
+    console.say(f"client on {opts.iface} ({who}): sending PADI")
     exit_code = EXIT_OK
+    first_start = time.monotonic()
     try:
-        loop.run(until=lambda: state["up"] or state["down"], timeout=opts.setup_timeout)
-        if not state["up"]:
-            reason = state["down"] or ("interrupted" if interrupted else "session setup timed out")
+        pacer.start(first_start)
+        setup_budget = opts.setup_timeout + (opts.sessions / opts.rate if opts.rate else 0)
+
+        def settled() -> bool:
+            if progress:
+                progress.update(len(tracker.up), len(tracker.failed), tracker.in_setup, len(tracker.lost))
+            return pacer.finished and tracker.settled >= opts.sessions
+        loop.run(until=settled, timeout=setup_budget)
+        if progress:
+            progress.update(len(tracker.up), len(tracker.failed), tracker.in_setup, len(tracker.lost), force=True)
+        if not tracker.up:
+            reason = next(iter(tracker.failed.values()), None) or (
+                "interrupted" if interrupted else "session setup timed out")
             console.say(f"FAILED: {reason}")
             return EXIT_SESSION_FAILED
+        if many:
+            summary = rate_stats([s.started_at for s in role.sessions.values()],
+                                 [s.up_at for s in role.sessions.values() if s.up_at is not None])
+            console.say(f"{len(tracker.up)}/{opts.sessions} sessions up, {len(tracker.failed)} failed; "
+                        f"{summary['overall_per_s']} sessions/s")
+            if tracker.failed:
+                exit_code = EXIT_SESSION_FAILED
         if opts.ping and not interrupted:
-            if not ping(loop, role, session, state["up"], opts.ping, ping_ident, replies, console, interrupted):
+            up = tracker.up[0]
+            if not ping(loop, role, role.sessions[0], up, opts.ping, ping_ident, replies, console, interrupted):
                 exit_code = EXIT_PING_LOST
-        if not interrupted and not state["down"]:
+        if not interrupted and not tracker.lost:
             if opts.duration is None:
-                console.say("session up; Ctrl-C to terminate")
-            loop.run(until=lambda: bool(state["down"]), timeout=opts.duration)
-        if state["down"]:
-            console.say(f"session lost: {state['down']}")
+                console.say("up; Ctrl-C to terminate")
+            loop.run(until=lambda: bool(tracker.lost) and not many, timeout=opts.duration)
+        if tracker.lost:
+            for key, reason in list(tracker.lost.items())[:5]:
+                console.say(f"session{'' if not many else f' #{key + 1}'} lost: {reason}")
             exit_code = EXIT_SESSION_FAILED
-        else:
-            console.say("terminating: LCP Terminate-Request, then PADT")
-            role.close(time.monotonic(), "user request")
-            loop.run(until=lambda: role.all_gone, timeout=10)
+        teardown(loop, role, opts, console)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
         if opts.report:
-            report.write(opts.report, report.build(role, "client", {"link": {"send_errors": link.send_errors}}))
+            sessions = list(role.sessions.values())
+            extra = {"setup_rate": rate_stats([s.started_at for s in sessions if s.started_at is not None],
+                                              [s.up_at for s in sessions if s.up_at is not None]),
+                     "link": {"send_errors": link.send_errors}}
+            report.write(opts.report, report.build(role, "client", extra))
             console.say(f"report written to {opts.report}")
         loop.close()
+        if tun is not None:
+            tun.close()
     return exit_code
+
+
+def teardown(loop, role, opts, console) -> None:
+    live = [s for s in role.sessions.values() if not s.gone]
+    if not live:
+        return
+    console.say(f"terminating {len(live)} session(s): LCP Terminate-Request, then PADT")
+    stopper = Pacer(len(live), opts.stop_rate, lambda i, now: role.close_session(live[i], now, "user request"))
+    loop.timers.append(stopper)
+    stopper.start(time.monotonic())
+    budget = 10 + (len(live) / opts.stop_rate if opts.stop_rate else 0)
+    loop.run(until=lambda: stopper.finished and role.all_gone, timeout=budget)
 
 
 def ping(loop, role, session, up, count, ident, replies, console, interrupted) -> bool:

@@ -12,6 +12,7 @@ class PoolError(ValueError):
 class AddressPool:
     def __init__(self, spec: str, exclude: tuple[str, ...] = ()):
         first, last = self.parse(spec)
+        self.bounds = (first, last)
         excluded = {int(ipaddress.IPv4Address(e)) for e in exclude}
         self.size = 0
         self._free: deque[int] = deque(a for a in range(first, last + 1) if a not in excluded)

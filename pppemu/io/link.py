@@ -1,6 +1,7 @@
 """An AF_PACKET link on one interface, for both PPPoE ethertypes."""
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import socket
@@ -12,7 +13,12 @@ PACKET_OUTGOING = 4
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1
 SIOCGIFFLAGS = 0x8913
-SOCKET_BUFFER = 4 << 20
+SOL_PACKET = 263
+PACKET_ADD_MEMBERSHIP = 1
+PACKET_MR_PROMISC = 1
+SOCKET_BUFFER = 16 << 20
+SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
+SO_ATTACH_FILTER = 26
 
 
 class LinkError(Exception):
@@ -24,6 +30,33 @@ def _interface_flags(sock: socket.socket, iface: str) -> int:
     # the socket shows the one it was opened in.
     request = struct.pack("16sH14x", iface.encode()[:15], 0)
     return struct.unpack_from("16sH", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
+
+
+def attach_pppoe_filter(sock: socket.socket) -> None:
+    """Classic BPF: accept ethertype 0x8863 or 0x8864, drop the rest."""
+    program = [
+        (0x28, 0, 0, 12),               # ldh [12]        the ethertype
+        (0x15, 1, 0, C.ETH_DISCOVERY),  # jeq 0x8863      -> accept
+        (0x15, 0, 1, C.ETH_SESSION),    # jeq 0x8864      -> accept, else drop
+        (0x06, 0, 0, 0x40000),          # accept: ret 256 KiB (the whole frame)
+        (0x06, 0, 0, 0),                # drop:   ret 0
+    ]
+    code = b"".join(struct.pack("HBBI", *insn) for insn in program)
+    buffer = ctypes.create_string_buffer(code)
+    fprog = struct.pack("HL", len(program), ctypes.addressof(buffer))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+
+
+def set_buffers(sock: socket.socket) -> None:
+    """Large socket buffers: a burst of thousands of PADIs must not be dropped.
+
+    The *FORCE variants pass net.core.rmem_max (root has CAP_NET_ADMIN); else fall back.
+    """
+    for forced, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, forced, SOCKET_BUFFER)
+        except PermissionError:
+            sock.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER)
 
 
 class PacketLink:
@@ -38,13 +71,15 @@ class PacketLink:
         self.sockets: list[socket.socket] = []
         self.send_errors = 0
         try:
-            for ethertype in (C.ETH_DISCOVERY, C.ETH_SESSION):
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ethertype))
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
-                sock.bind((iface, ethertype))
-                sock.setblocking(False)
-                self.sockets.append(sock)
+            # One socket for both ethertypes keeps discovery and session frames in wire
+            # order (a PADS and the LCP Configure-Request right behind it); a BPF filter
+            # keeps everything else out of user space.
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            self.sockets.append(sock)
+            attach_pppoe_filter(sock)
+            set_buffers(sock)
+            sock.bind((iface, ETH_P_ALL))
+            sock.setblocking(False)
         except PermissionError:
             self.close()
             raise LinkError(f"pppemu needs root (or CAP_NET_RAW) to open a raw socket on {iface}") from None
@@ -73,6 +108,15 @@ class PacketLink:
             if addr[2] != PACKET_OUTGOING:
                 frames.append(bytes(view[:size]))
         return frames
+
+    def promiscuous(self) -> None:
+        """Receive frames for MACs other than the interface's (emulated subscribers).
+
+        A packet-socket membership: the kernel undoes it when the socket closes.
+        """
+        mreq = struct.pack("iHH8s", socket.if_nametoindex(self.iface), PACKET_MR_PROMISC, 0, b"")
+        for sock in self.sockets:
+            sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
 
     def send(self, frame: bytes) -> None:
         try:

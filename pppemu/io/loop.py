@@ -37,6 +37,7 @@ class EventLoop:
         os.set_blocking(self._wake_w, False)
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
         self._calls: deque[Callable[[], None]] = deque()
+        self.timers: list = []  # extra objects with .deadline and .tick(now), e.g. pacers
         self._stopping = False
         self.thread: threading.Thread | None = None
 
@@ -71,14 +72,18 @@ class EventLoop:
             if end is not None and now >= end:
                 return False
             wait = 1.0
-            deadline = self.role.next_deadline()
-            if deadline is not None:
-                wait = min(wait, max(0.0, deadline - now))
+            for deadline in [self.role.next_deadline()] + [t.deadline for t in self.timers]:
+                if deadline is not None:
+                    wait = min(wait, max(0.0, deadline - now))
             if end is not None:
                 wait = min(wait, max(0.0, end - now))
             for key, _ in self.selector.select(wait):
                 key.data(key, self.clock())
-            self.role.tick(self.clock())
+            now = self.clock()
+            for timer in self.timers:
+                if timer.deadline is not None and now >= timer.deadline:
+                    timer.tick(now)
+            self.role.tick(now)
         self.flush()
         return until()
 

@@ -1,0 +1,75 @@
+"""A TUN device: IP packets between the kernel and a PPPoE session."""
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import os
+import struct
+import subprocess
+
+from .link import LinkError
+
+TUNSETIFF = 0x400454CA
+IFF_TUN = 0x0001
+IFF_NO_PI = 0x1000
+
+
+def ip_cmd(*args: str) -> None:
+    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LinkError(f"'ip {' '.join(args)}' failed: {result.stderr.strip()}")
+
+
+class Tun:
+    def __init__(self, name: str):
+        if len(name.encode()) > 15:
+            raise LinkError(f"TUN name {name!r} is longer than 15 characters")
+        try:
+            self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+        except OSError as exc:
+            raise LinkError(f"cannot open /dev/net/tun: {exc.strerror}") from None
+        try:
+            ifr = struct.pack("16sH22x", name.encode(), IFF_TUN | IFF_NO_PI)
+            fcntl.ioctl(self.fd, TUNSETIFF, ifr)
+        except OSError as exc:
+            os.close(self.fd)
+            raise LinkError(f"cannot create TUN device {name}: {exc.strerror}") from None
+        self.name = name
+        self.write_errors = 0
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def read_all(self, limit: int = 256) -> list[bytes]:
+        packets = []
+        for _ in range(limit):
+            try:
+                packets.append(os.read(self.fd, 65535))
+            except BlockingIOError:
+                break
+        return packets
+
+    def write(self, packet: bytes) -> None:
+        try:
+            os.write(self.fd, packet)
+        except OSError:
+            self.write_errors += 1
+
+    def close(self) -> None:
+        os.close(self.fd)  # a non-persistent TUN disappears with its last descriptor
+
+    # ---- addressing, through iproute2
+    def configure_client(self, address: str, gateway: str, mtu: int, default_route: bool) -> None:
+        ip_cmd("addr", "add", address, "peer", gateway, "dev", self.name)
+        ip_cmd("link", "set", self.name, "mtu", str(mtu), "up")
+        if default_route:
+            ip_cmd("route", "replace", "default", "via", gateway, "dev", self.name)
+
+    def configure_ac(self, local_ip: str, pool: tuple[int, int], mtu: int) -> None:
+        ip_cmd("addr", "add", f"{local_ip}/32", "dev", self.name)
+        ip_cmd("link", "set", self.name, "mtu", str(mtu), "up")
+        first, last = (ipaddress.IPv4Address(a) for a in pool)
+        # One route per block of the pool rather than per session: the AC drops packets
+        # for addresses without a session, and a thousand sessions cost no `ip` calls.
+        for net in ipaddress.summarize_address_range(first, last):
+            ip_cmd("route", "replace", str(net), "dev", self.name)
