@@ -9,7 +9,9 @@ AUTH   ?= chap
 all: test
 
 $(VENV)/.installed: pyproject.toml
-	command -v ip >/dev/null || (apt-get update -q && apt-get install -y -q iproute2)
+	@# iproute2 for namespaces, ping and iperf3 for traffic through the lab's TUN devices
+	command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2 iputils-ping iperf3)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

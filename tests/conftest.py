@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "lab"))
 
-from lab import Lab, namespaces  # noqa: E402
+from nslab import Lab, namespaces  # noqa: E402
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import netns
 import pytest
 from scapy.layers.inet import ICMP, IP
 
-from lab import wait_for
+from nslab import wait_for
 from pppemu import PPPoEError, PPPoESession
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from lab import wait_for
+from nslab import wait_for
 
 pytestmark = pytest.mark.e2e
 AC_ARGS = ("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--dns", "10.0.0.53",

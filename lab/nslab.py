@@ -1,4 +1,8 @@
-"""Real namespaces and veth pairs for end-to-end tests; everything made is removed."""
+"""Real namespaces joined by a veth pair, for end-to-end tests and benchmarks.
+
+Names carry a unique suffix; `close()` stops every process started here (by pid)
+and removes both namespaces.
+"""
 from __future__ import annotations
 
 import os
@@ -9,13 +13,12 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-NETNS_SH = ROOT / "lab" / "netns.sh"
+NETNS_SH = Path(__file__).resolve().parent / "netns.sh"
 
 
 class Lab:
-    def __init__(self, tmp: Path):
-        self.suffix = f"t{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    def __init__(self, tmp: Path, prefix: str = "t"):
+        self.suffix = f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.ac_ns = f"ppp-ac-{self.suffix}"
         self.cl_ns = f"ppp-cl-{self.suffix}"
         self.tmp = tmp
