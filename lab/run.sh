@@ -15,13 +15,13 @@ ac_ns=ppp-ac-$suffix
 cl_ns=ppp-cl-$suffix
 out=$(mktemp -d /tmp/pppemu-lab.XXXXXX)
 ac_pid=
+client_pid=
 
 cleanup() {
     status=$?
-    if [ -n "$ac_pid" ] && kill -0 "$ac_pid" 2>/dev/null; then
-        kill -TERM "$ac_pid" 2>/dev/null || true
-        wait "$ac_pid" 2>/dev/null || true
-    fi
+    for pid in ${client_pid:-} ${ac_pid:-}; do
+        kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
     bash lab/netns.sh down "$suffix"
     echo "lab: namespaces $ac_ns and $cl_ns removed; logs and reports in $out"
     exit $status
@@ -55,6 +55,29 @@ kill -TERM "$ac_pid"
 wait "$ac_pid"
 ac_pid=
 cat "$out/ac.log"
+
+step "TUN at both ends: the AC as a real gateway, kernel tools through the session"
+ip netns exec "$ac_ns" "$PPPEMU" ac --iface veth0 --local-ip 10.0.0.1 \
+    --pool 10.0.0.100-10.0.0.199 --ac-name lab-ac --auth "$auth" \
+    --user lab --password lab-secret --tun pppac >"$out/ac-tun.log" 2>&1 &
+ac_pid=$!
+for _ in $(seq 50); do grep -q ready "$out/ac-tun.log" 2>/dev/null && break; sleep 0.1; done
+ip netns exec "$cl_ns" "$PPPEMU" client --iface veth0 --user lab --password lab-secret \
+    --auth "$auth" --tun ppp0 --duration 30 >"$out/client-tun.log" 2>&1 &
+client_pid=$!
+for _ in $(seq 50); do grep -q "TUN ppp0" "$out/client-tun.log" 2>/dev/null && break; sleep 0.1; done
+cat "$out/client-tun.log"
+ip -n "$cl_ns" -br addr show ppp0
+echo "-- ping from the client's namespace to the gateway, through pppemu at both ends"
+ip netns exec "$cl_ns" ping -c 3 -i 0.2 10.0.0.1
+echo "-- TCP: iperf3 server in the AC's namespace, client in the subscriber's, 3 s"
+ip netns exec "$ac_ns" iperf3 -s -1 -B 10.0.0.1 >"$out/iperf-server.log" 2>&1 &
+sleep 0.5
+ip netns exec "$cl_ns" iperf3 -c 10.0.0.1 -t 3 | tail -4
+kill -TERM "$client_pid"; wait "$client_pid" || true
+client_pid=
+kill -TERM "$ac_pid"; wait "$ac_pid"
+ac_pid=
 
 step "reports"
 python3 - "$out/client.json" "$out/ac.json" <<'PY'
