@@ -12,6 +12,7 @@ from .console import Console
 from .io.link import PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
+from .load import rate_stats
 from .events import Packet
 from .secrets import Secrets
 from .session import PppConfig
@@ -109,7 +110,10 @@ def run(opts: AcOptions) -> int:
         loop.run(until=lambda: not role.sessions, timeout=ppp.restart_timer * ppp.max_terminate + 1)
     finally:
         if opts.report:
+            sessions = list(role.sessions.values()) + role.ended
             report.write(opts.report, report.build(role, "ac", {
+                "setup_rate": rate_stats([s.started_at for s in sessions],
+                                         [s.up_at for s in sessions if s.up_at is not None]),
                 "pool": {"size": role.pool.size, "free": role.pool.free, "in_use": role.pool.in_use},
                 "link": {"send_errors": link.send_errors}}))
             console.say(f"report written to {opts.report}")
