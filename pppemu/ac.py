@@ -68,7 +68,7 @@ class AcSession:
         elif isinstance(event, SessionDown):
             self.down_reason = event.reason
             self.ac.session_ended(self, self.ppp.now)
-        elif isinstance(event, Packet) and self.ac.config.answer_ping and not self.ac.forward_packets:
+        elif isinstance(event, Packet) and self.ac.config.answer_ping:
             reply = icmp.echo_reply_for(event.data, self.ac.config.ppp.local_ip)
             if reply is not None:
                 self.ppp.send_packet(C.PROTO_IPV4, reply)
@@ -92,7 +92,6 @@ class AcRole(Role):
         self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
         self.per_mac: dict[bytes, int] = {}
         self.ended: list[AcSession] = []   # kept for the report
-        self.forward_packets = False       # True when a data plane (TUN) takes the packets
         self._next_id = self.rng.randrange(1, 0xFFFF)
 
     # ---- discovery
@@ -186,6 +185,10 @@ class AcRole(Role):
             return
         session.ppp.receive(protocol, info, now)
         self.schedule(session)
+
+    def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
+        session = self.sessions.get((src, session_id)) if dst == self.config.mac else None
+        self.deliver(session, protocol, packet, now)
 
     def session_ended(self, session: AcSession, now: float) -> None:
         if session.gone:

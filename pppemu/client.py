@@ -192,6 +192,9 @@ class ClientRole(Role):
         session.ppp.receive(protocol, info, now)
         self.schedule(session)
 
+    def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
+        self.deliver(self.by_session.get((src, session_id, dst)), protocol, packet, now)
+
     @property
     def all_gone(self) -> bool:
         return all(s.gone for s in self.sessions.values())

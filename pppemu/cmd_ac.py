@@ -70,7 +70,7 @@ def run(opts: AcOptions) -> int:
     tun = Tun(opts.tun) if opts.tun else None
     if tun is not None:
         tun.configure_ac(opts.local_ip, role.pool.bounds, opts.mru)
-        role.forward_packets = True
+        role.data_sink = lambda session, protocol, packet: tun.write(packet)
     quiet_sessions = opts.quiet
 
     def on_event(event):

@@ -140,6 +140,7 @@ def run(opts: ClientOptions) -> int:
     loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
     loop.timers.append(pacer)
     if tun is not None:
+        role.data_sink = lambda session, protocol, packet: tun.write(packet)
         session_of = lambda: role.sessions.get(0)  # noqa: E731  (the one session)
 
         def from_kernel(now: float) -> None:

@@ -10,16 +10,21 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import struct
 from collections import Counter, deque
-from typing import Any
+from typing import Any, Callable
 
 from .events import Event
 from .wire import const as C
 from .wire.errors import DecodeError
 from .wire.ethernet import EthFrame, decode_eth, encode_eth, mac_str
-from .wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery, encode_session
+from .wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
 
 log = logging.getLogger("pppemu")
+_SESSION_HDR = struct.Struct("!HBBHHH")  # ethertype, ver/type, code, session id, length, protocol
+_SESSION_PREFIX = b"\x88\x64\x11\x00"   # session ethertype, ver/type 1/1, code 0
+_TX_KEYS = {p: "tx." + name for p, name in C.PROTO_NAMES.items()}
+_RX_KEYS = {0x21: "rx.IPv4", 0x57: "rx.IPv6"}
 
 
 class Role:
@@ -29,6 +34,9 @@ class Role:
         self.events: deque[Event] = deque()
         self.counters: Counter[str] = Counter()
         self._heap: list[tuple[float, int, Any]] = []
+        self._tags = b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in vlans)
+        # Where IP packets go when set (a TUN device); otherwise they become Packet events.
+        self.data_sink: Callable[[Any, int, bytes], None] | None = None
         self._seq = itertools.count()
 
     # ---- output
@@ -47,12 +55,22 @@ class Role:
         self.outbox.append(encode_eth(EthFrame(dst, src, C.ETH_DISCOVERY, encode_discovery(pkt), self.vlans)))
 
     def send_session(self, src: bytes, dst: bytes, session_id: int, protocol: int, info: bytes) -> None:
-        self.counters["tx." + C.PROTO_NAMES.get(protocol, "other")] += 1
-        self.outbox.append(encode_eth(EthFrame(dst, src, C.ETH_SESSION,
-                                               encode_session(session_id, protocol, info), self.vlans)))
+        self.counters[_TX_KEYS.get(protocol, "tx.other")] += 1
+        self.outbox.append(dst + src + self._tags + _SESSION_HDR.pack(
+            C.ETH_SESSION, 0x11, 0, session_id, len(info) + 2, protocol) + info)
 
     # ---- input
     def receive(self, frame: bytes, now: float) -> None:
+        # Fast path for the data plane: an untagged session frame carrying IPv4/IPv6,
+        # looked up and handed on without building any objects.
+        if frame[12:16] == _SESSION_PREFIX and len(frame) >= 22 and frame[20] == 0 and frame[21] in (0x21, 0x57):
+            length = (frame[18] << 8) | frame[19]
+            if 2 <= length <= len(frame) - 20:
+                protocol = frame[21]
+                self.counters[_RX_KEYS[protocol]] += 1
+                self.on_data(frame[6:12], frame[0:6], (frame[16] << 8) | frame[17], protocol,
+                             frame[22:20 + length], now)
+                return
         try:
             eth = decode_eth(frame)
             if eth.ethertype == C.ETH_DISCOVERY:
@@ -73,6 +91,18 @@ class Role:
 
     def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
         raise NotImplementedError
+
+    def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
+        raise NotImplementedError
+
+    def deliver(self, session: Any, protocol: int, packet: bytes, now: float) -> None:
+        """An IP packet for a session: to the data sink if one is set, else as an event."""
+        if session is None or session.ppp is None or not session.ppp.accepts(protocol):
+            self.counters["rx.data_dropped"] += 1
+        elif self.data_sink is not None:
+            self.data_sink(session, protocol, packet)
+        else:
+            session.ppp.receive(protocol, packet, now)
 
     # ---- timers: one heap entry per (session, deadline); stale entries are skipped
     def schedule(self, item: Any) -> None:

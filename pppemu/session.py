@@ -145,10 +145,8 @@ class PppSession:
     def receive(self, protocol: int, info: bytes, now: float) -> None:
         self.now = now
         if protocol in (C.PROTO_IPV4, C.PROTO_IPV6):
-            if self.phase == Phase.NETWORK:
-                fsm = self.ipcp if protocol == C.PROTO_IPV4 else self.ipv6cp
-                if fsm.opened:
-                    self.emit(Packet(self.key, protocol, info))
+            if self.accepts(protocol):
+                self.emit(Packet(self.key, protocol, info))
             return
         if protocol == C.PROTO_LCP:
             self._receive_control(self.lcp, info, now)
@@ -162,10 +160,14 @@ class PppSession:
         else:
             self.unknown_dropped += 1
 
+    def accepts(self, protocol: int) -> bool:
+        """Whether an IP packet of this protocol may pass now (its NCP is open)."""
+        fsm = self.ipcp if protocol == C.PROTO_IPV4 else self._ncps.get(C.PROTO_IPV6CP)
+        return fsm is not None and fsm.state == State.OPENED and self.phase == Phase.NETWORK
+
     def send_packet(self, protocol: int, data: bytes) -> bool:
         """Send an IPv4/IPv6 packet; False (dropped) unless its NCP is open."""
-        fsm = self.ipcp if protocol == C.PROTO_IPV4 else self._ncps.get(C.PROTO_IPV6CP)
-        if fsm is None or not fsm.opened:
+        if not self.accepts(protocol):
             return False
         self.send_ppp(protocol, data)
         return True

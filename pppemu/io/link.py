@@ -19,6 +19,7 @@ PACKET_MR_PROMISC = 1
 SOCKET_BUFFER = 16 << 20
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
 SO_ATTACH_FILTER = 26
+SKF_AD_PKTTYPE = 0xFFFFF004  # SKF_AD_OFF (-0x1000) + SKF_AD_PKTTYPE (4)
 
 
 class LinkError(Exception):
@@ -33,8 +34,13 @@ def _interface_flags(sock: socket.socket, iface: str) -> int:
 
 
 def attach_pppoe_filter(sock: socket.socket) -> None:
-    """Classic BPF: accept ethertype 0x8863 or 0x8864, drop the rest."""
+    """Classic BPF: accept received frames of ethertype 0x8863 or 0x8864, drop the rest.
+
+    Our own outgoing frames are dropped here too, so reads need no source address.
+    """
     program = [
+        (0x20, 0, 0, SKF_AD_PKTTYPE),   # ld pkttype      (ancillary data)
+        (0x15, 4, 0, PACKET_OUTGOING),  # jeq outgoing    -> drop
         (0x28, 0, 0, 12),               # ldh [12]        the ethertype
         (0x15, 1, 0, C.ETH_DISCOVERY),  # jeq 0x8863      -> accept
         (0x15, 0, 1, C.ETH_SESSION),    # jeq 0x8864      -> accept, else drop
@@ -90,23 +96,20 @@ class PacketLink:
             self.close()
             raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
         self.mac: bytes = self.sockets[0].getsockname()[4]
-        self._buffer = bytearray(65536)
 
     def recv_all(self, sock: socket.socket, limit: int = 256) -> list[bytes]:
-        """Frames waiting on one socket (our own outgoing copies are skipped)."""
+        """Frames waiting on the socket, up to `limit` (the filter already dropped the rest)."""
         frames = []
-        view = memoryview(self._buffer)
+        recv = sock.recv
         for _ in range(limit):
             try:
-                size, addr = sock.recvfrom_into(self._buffer)
+                frames.append(recv(65536))
             except BlockingIOError:
                 break
             except OSError as exc:
                 if exc.errno in (errno.ENETDOWN, errno.EINTR):
                     break
                 raise
-            if addr[2] != PACKET_OUTGOING:
-                frames.append(bytes(view[:size]))
         return frames
 
     def promiscuous(self) -> None:

@@ -95,10 +95,13 @@ class EventLoop:
         """Send what the role produced and hand its events out."""
         frames = self.role.frames_to_send()
         if frames:
-            now = time.time()
+            if self.pcap or self.verbose:
+                wall = time.time()
+                for frame in frames:
+                    self._trace(">", frame, wall)
+            send = self.link.send
             for frame in frames:
-                self._trace(">", frame, now)
-                self.link.send(frame)
+                send(frame)
         while (event := self.role.next_event()) is not None:
             self.on_event(event)
 

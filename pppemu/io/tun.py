@@ -36,17 +36,21 @@ class Tun:
             raise LinkError(f"cannot create TUN device {name}: {exc.strerror}") from None
         self.name = name
         self.write_errors = 0
+        self._buffer = bytearray(65536)
+        self._view = memoryview(self._buffer)
 
     def fileno(self) -> int:
         return self.fd
 
     def read_all(self, limit: int = 256) -> list[bytes]:
-        packets = []
+        # readv into one reused buffer: os.read would allocate 64 KiB per packet.
+        packets, buffer, view = [], self._buffer, self._view
         for _ in range(limit):
             try:
-                packets.append(os.read(self.fd, 65535))
+                size = os.readv(self.fd, (buffer,))
             except BlockingIOError:
                 break
+            packets.append(bytes(view[:size]))
         return packets
 
     def write(self, packet: bytes) -> None:
