@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .events import Event
 from .wire import const as C
 from .wire.errors import DecodeError
-from .wire.ethernet import EthFrame, decode_eth, encode_eth, mac_str
+from .wire.ethernet import EthFrame, decode_eth, encode_eth
 from .wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
 
 log = logging.getLogger("pppemu")
@@ -126,17 +126,3 @@ class Role:
             item.scheduled = None
             item.tick(now)
             self.schedule(item)
-
-
-def describe_frame(frame: bytes) -> str:
-    """A one-line summary for logs (lean; scapy's summary is used when verbose)."""
-    try:
-        eth = decode_eth(frame)
-        if eth.ethertype == C.ETH_DISCOVERY:
-            pkt = decode_discovery(eth.payload)
-            return f"{mac_str(eth.src)} > {mac_str(eth.dst)} {pkt.name} sid={pkt.session_id}"
-        session_id, ppp = decode_session(eth.payload)
-        protocol, _ = decode_ppp(ppp)
-        return f"{mac_str(eth.src)} > {mac_str(eth.dst)} sid={session_id} {C.PROTO_NAMES.get(protocol, hex(protocol))}"
-    except DecodeError as exc:
-        return f"malformed frame ({exc})"

@@ -160,3 +160,18 @@ def test_roles_survive_any_frame(frame):
         role.receive(frame, 0.0)
         for eth_type in (b"\x88\x63", b"\x88\x64"):
             role.receive(b"\x02" * 6 + b"\x04" * 6 + eth_type + frame, 0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=80), ethertype=st.sampled_from([b"\x88\x63", b"\x88\x64", b"\x08\x00"]))
+def test_describe_never_raises(body, ethertype):
+    from pppemu.wire.describe import describe_frame
+    assert isinstance(describe_frame(b"\x02" * 6 + b"\x04" * 6 + ethertype + body), str)
+
+
+def test_describe_a_configure_request():
+    from pppemu.wire.describe import describe_frame
+    opts = wire.encode_options([(C.LCP_MRU, b"\x05\xd4"), (C.LCP_AUTH, b"\xc2\x23\x05")])
+    frame = wire.encode_eth(wire.EthFrame(b"\x02" * 6, b"\x04" * 6, C.ETH_SESSION, wire.encode_session(
+        0x10, C.PROTO_LCP, wire.encode_control(wire.Control(C.CONF_REQ, 3, opts)))))
+    assert describe_frame(frame).endswith("sid=0x0010 LCP Configure-Request id=3 MRU=1492 Auth=CHAP/5")

@@ -15,7 +15,8 @@ import time
 from collections import deque
 from typing import Callable
 
-from ..role import Role, describe_frame
+from ..role import Role
+from ..wire.describe import describe_frame
 from .link import PacketLink
 from .pcap import PcapWriter
 
@@ -126,10 +127,11 @@ class EventLoop:
             self._calls.popleft()()
 
     def _trace(self, direction: str, frame: bytes, wall: float) -> None:
+        """Record a frame in the pcap file and/or the -v log."""
         if self.pcap:
             self.pcap.write(frame, wall)
         if self.verbose:
-            log.info("%s %s", direction, summarize(frame))
+            log.info("%s %s", direction, describe_frame(frame))
 
     def close(self) -> None:
         self.selector.close()
@@ -138,12 +140,3 @@ class EventLoop:
         if self.pcap:
             self.pcap.close()
         self.link.close()
-
-
-def summarize(frame: bytes) -> str:
-    """scapy's one-line summary of a frame (only used when verbose: scapy is slow)."""
-    try:
-        from scapy.layers.l2 import Ether
-        return Ether(frame).summary()
-    except Exception:  # scapy choking on a frame must not take the loop down
-        return describe_frame(frame)
