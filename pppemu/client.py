@@ -138,13 +138,13 @@ class ClientRole(Role):
         self.config = config or ClientConfig()
         self.rng = rng or random.SystemRandom()
         self.sessions: dict[int, ClientSession] = {}
-        self.by_mac: dict[bytes, ClientSession] = {}
+        # Discovery answers are matched by Host-Uniq (several sessions may share a MAC);
+        # session frames and PADT by (AC MAC, session id, our MAC).
+        self.by_host_uniq: dict[bytes, ClientSession] = {}
         self.by_session: dict[tuple[bytes, int, bytes], ClientSession] = {}
 
     def add_session(self, mac: bytes, now: float, *, username: str | None = None,
                     password: str | None = None, start: bool = True) -> ClientSession:
-        if mac in self.by_mac and not self.by_mac[mac].gone:
-            raise ValueError(f"a session with MAC {mac_str(mac)} is already running")
         config = self.config
         if username is not None or password is not None:
             ppp = replace(config.ppp, username=username if username is not None else config.ppp.username,
@@ -153,7 +153,7 @@ class ClientRole(Role):
         index = len(self.sessions)
         session = ClientSession(self, index, mac, config, self.rng)
         self.sessions[index] = session
-        self.by_mac[mac] = session
+        self.by_host_uniq[session.host_uniq] = session
         if start:
             self.start_session(session, now)
         return session
@@ -172,12 +172,18 @@ class ClientRole(Role):
 
     def session_ended(self, session: ClientSession) -> None:
         self.by_session.pop((session.discovery.ac_mac, session.session_id, session.mac), None)
+        self.by_host_uniq.pop(session.host_uniq, None)
 
     def send_packet(self, session: ClientSession, protocol: int, data: bytes) -> bool:
         return session.ppp is not None and session.ppp.send_packet(protocol, data)
 
     def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
-        session = self.by_mac.get(eth.dst)
+        if pkt.code == C.PADT:
+            session = self.by_session.get((eth.src, pkt.session_id, eth.dst))
+        else:
+            session = self.by_host_uniq.get(pkt.tag(C.TAG_HOST_UNIQ) or b"")
+            if session is not None and session.mac != eth.dst:
+                session = None
         if session is None or session.gone:
             self.counters["rx.unmatched"] += 1
             return

@@ -352,3 +352,38 @@ def test_identification_and_time_remaining_are_accepted_silently():
         info = wire.encode_control(wire.Control(code, 1, b"\x00\x00\x00\x00MSRASV5.20"))
         pair.client.receive(_session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, info), pair.now)
     assert not pair.client.frames_to_send() and session.ppp.is_up
+
+
+def test_sessions_per_mac_limit_refuses_with_ac_system_error():
+    pair = Pair(ac={"max_sessions_per_mac": 1})
+    (first,) = pair.add(1)
+    pair.advance(2)
+    # A second session from the same MAC (told apart by Host-Uniq): refused in the PADS.
+    second = pair.client.add_session(first.mac, pair.now)
+    pair.advance(5)
+    (down,) = pair.events_of(SessionDown)
+    assert down.key == second.key and "AC-System-Error: too many sessions for this MAC" in down.reason
+    assert len(pair.ac.sessions) == 1 and pair.ac.counters["padr.refused"] == 1
+
+
+def test_wildcard_secret_accepts_any_username():
+    from pppemu.secrets import Secrets
+    pair = Pair(user="anyone")
+    pair.ac.config.ppp.secrets = Secrets.parse("* * secret").lookup
+    pair.add(3, username="someone-else")
+    pair.advance(3)
+    assert len(pair.events_of(SessionUp)) == 3
+    assert {s.ppp.peer_name for s in pair.ac.sessions.values()} == {"someone-else"}
+
+
+def test_two_sessions_from_one_mac_are_told_apart():
+    pair = Pair()
+    (first,) = pair.add(1)
+    second = pair.client.add_session(first.mac, pair.now)
+    pair.advance(3)
+    ups = pair.events_of(SessionUp)
+    assert {e.key for e in ups} == {first.key, second.key} and len({e.ip for e in ups}) == 2
+    assert first.session_id != second.session_id
+    pair.client.close_session(second, pair.now)
+    pair.advance(5)
+    assert first.ppp.is_up and second.gone and pair.ac.pool.in_use == 1
