@@ -231,7 +231,7 @@ def ping(loop, role, session, up, count, ident, replies, console, interrupted) -
         sent_at = time.monotonic()
         role.send_packet(session, C.PROTO_IPV4, icmp.echo_request(up.ip, up.gateway, ident, seq))
         loop.flush()
-        loop.run(until=lambda: seq in replies, timeout=1.0)
+        loop.run(until=lambda seq=seq: seq in replies, timeout=1.0)
         if seq in replies:
             answered += 1
             console.say(f"ping {up.gateway}: reply seq={seq} time={(replies[seq] - sent_at) * 1000:.2f} ms")

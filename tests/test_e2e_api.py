@@ -21,7 +21,7 @@ def test_api_session_pings_the_gateway(lab):
             s.send_packet(IP(src=s.ip(), dst=s.gw()) / ICMP(id=0x4242, seq=seq) / b"hello")
         replies = [s.recv_packet(timeout=5) for _ in range(2)]
         assert s.recv_queuelen() == 0
-        for seq, reply in zip((1, 2), replies):
+        for seq, reply in zip((1, 2), replies, strict=True):
             assert reply is not None and reply[IP].src == "10.0.0.1" and reply[IP].dst == "10.0.0.100"
             assert reply[ICMP].type == 0 and reply[ICMP].id == 0x4242 and reply[ICMP].seq == seq
             assert bytes(reply[ICMP].payload) == b"hello"

@@ -30,7 +30,7 @@ def test_session_comes_up_pings_and_terminates(lab, auth):
     ac_report = json.loads((lab.tmp / "ac.json").read_text())
     assert ac_report["pool"]["in_use"] == 0
     assert ac_report["sessions"][0]["username"] == "lab"
-    assert f"auth: ok (lab)" in ac_log.read_text()
+    assert "auth: ok (lab)" in ac_log.read_text()
 
 
 def test_wrong_password_fails_with_the_reason(lab):

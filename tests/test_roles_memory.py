@@ -245,7 +245,7 @@ def test_ipv6cp_interface_identifier_collision_is_resolved():
     session.ppp.ipv6cp_policy.iid = ac_session.ppp.ipv6cp_policy.iid = b"\x11" * 8
     pair.advance(5)
     (c6,), (a6,) = pair.events_of(Ipv6Up), pair.events_of(Ipv6Up, "ac")
-    assert c6.local_link_local != c6.peer_link_local
+    assert c6.local_link_local != c6.peer_link_local and a6.peer_link_local == c6.local_link_local
 
 
 def test_data_packets_flow_both_ways():
