@@ -13,7 +13,7 @@ from .discovery import CookieJar, echo_tags
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .pool import AddressPool
 from .role import Role
-from .session import PppConfig, PppSession
+from .session import Phase, PppConfig, PppSession
 from .wire import const as C
 from .wire.ethernet import EthFrame, mac_str
 from .wire.pppoe import Discovery
@@ -136,7 +136,7 @@ class AcRole(Role):
             self.counters["padr.bad_cookie"] += 1
             return
         existing = self.by_host_uniq.get((peer, host_uniq or b""))
-        if existing is not None and not existing.gone and existing.ppp.phase.value == "establish":
+        if existing is not None and not existing.gone and existing.ppp.phase == Phase.ESTABLISH:
             # Our PADS was lost and the host asks again: same answer, no second session.
             self._send_pads(existing, pkt)
             return
