@@ -9,9 +9,11 @@ AUTH   ?= chap
 all: test
 
 $(VENV)/.installed: pyproject.toml
-	@# iproute2 for namespaces, ping and iperf3 for traffic through the lab's TUN devices
-	command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null || \
-	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iproute2 iputils-ping iperf3)
+	@# iproute2 for namespaces, ping and iperf3 for traffic through the lab's TUN devices,
+	@# rp-pppoe (pppoe, pppoe-server) as an independent peer in the interop tests
+	command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null && \
+	    command -v pppoe-server >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -43,6 +43,14 @@ class Lab:
         self.procs.append(proc)
         return proc, log
 
+    def spawn(self, ns: str, *args: str) -> subprocess.Popen:
+        """Any program in a namespace, stopped and reaped by close()."""
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, *args], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.procs.append(proc)
+        time.sleep(0.3)
+        return proc
+
     def run_client(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(self.cl_ns, "client", "--iface", "veth0", *args),
                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -92,6 +92,7 @@ class AcRole(Role):
         self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
         self.per_mac: dict[bytes, int] = {}
         self.ended: list[AcSession] = []   # kept for the report
+        self.closing = False
         self._next_id = self.rng.randrange(1, 0xFFFF)
 
     # ---- discovery
@@ -120,7 +121,7 @@ class AcRole(Role):
         if pkt.tag(C.TAG_SERVICE_NAME) is None or not self._service_ok(pkt):
             self.counters["padi.refused_service"] += 1
             return  # RFC 2516 5.2: an AC that cannot serve the request does not answer
-        if len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
+        if self.closing or len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
             self.counters["padi.refused_full"] += 1
             return
         tags = self._base_tags(pkt)
@@ -143,6 +144,8 @@ class AcRole(Role):
         error = None
         if not self._service_ok(pkt):
             error = (C.TAG_SERVICE_NAME_ERROR, b"service not offered")
+        elif self.closing:
+            error = (C.TAG_AC_SYSTEM_ERROR, b"access concentrator shutting down")
         elif len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
             error = (C.TAG_AC_SYSTEM_ERROR, b"session limit reached")
         elif self.config.max_sessions_per_mac and \
@@ -212,6 +215,7 @@ class AcRole(Role):
         self.ended.append(session)
 
     def close(self, now: float, reason: str = "access concentrator shutting down") -> None:
+        self.closing = True  # no new sessions from here on
         for session in list(self.sessions.values()):
             session.ppp.close(now, reason)
             self.schedule(session)

@@ -387,3 +387,15 @@ def test_two_sessions_from_one_mac_are_told_apart():
     pair.client.close_session(second, pair.now)
     pair.advance(5)
     assert first.ppp.is_up and second.gone and pair.ac.pool.in_use == 1
+
+
+def test_a_closing_ac_takes_no_new_sessions():
+    pair = Pair()
+    pair.add(1)
+    pair.advance(2)
+    pair.ac.close(pair.now)
+    pair.add(1)
+    pair.advance(60)
+    downs = pair.events_of(SessionDown)
+    assert len(downs) == 2 and not pair.ac.sessions
+    assert len(pair.events_of(SessionUp)) == 1 and pair.ac.counters["padi.refused_full"] >= 1
