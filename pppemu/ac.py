@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from . import icmp
-from .discovery import CookieJar, echo_tags
+from .discovery import CookieJar, echo_tags, parse_line_id
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .pool import AddressPool
 from .role import Role
@@ -44,6 +44,7 @@ class AcSession:
         self.down_reason = ""
         self.peer_padt = False
         self.ppp: PppSession | None = None
+        self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id from the PADR
 
     @property
     def deadline(self) -> float | None:
@@ -157,6 +158,7 @@ class AcRole(Role):
             self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
             return
         session = AcSession(self, peer, self._allocate_id(peer), host_uniq, now)
+        session.line_id = parse_line_id(pkt)
         session.address = self.pool.allocate()
         session.ppp = PppSession(session.key, self.config.ppp, session.send_ppp, session.on_event,
                                  self.rng, assign_ip=session.address)

@@ -77,6 +77,9 @@ def client(
     tun: Optional[str] = typer.Option(None, help="Create this TUN device with the session's address, so "
                                       "ordinary tools run over the session (one session only)."),
     default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
+    circuit_id: Optional[str] = typer.Option(None, help="Agent-Circuit-Id sent in PADI/PADR (TR-101 "
+                                             "Vendor-Specific tag); may contain {n}."),
+    remote_id: Optional[str] = typer.Option(None, help="Agent-Remote-Id sent likewise; may contain {n}."),
     report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
@@ -103,7 +106,8 @@ def client(
         mru=mru, max_payload=max_payload, ping=ping, duration=duration, report=report, pcap=pcap,
         verbose=verbose, echo_interval=echo_interval, echo_failure=echo_failure, ipv6=ipv6,
         setup_timeout=timeout, sessions=sessions, mac_base=mac_base, rate=rate,
-        max_outstanding=max_outstanding, stop_rate=stop_rate, tun=tun, default_route=default_route)
+        max_outstanding=max_outstanding, stop_rate=stop_rate, tun=tun, default_route=default_route,
+        circuit_id=circuit_id, remote_id=remote_id)
     try:
         code = cmd_client.run(opts)
     except LinkError as exc:

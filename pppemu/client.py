@@ -26,13 +26,15 @@ class ClientConfig:
 class ClientSession:
     """Discovery then PPP for one subscriber."""
 
-    def __init__(self, role: "ClientRole", index: int, mac: bytes, config: ClientConfig, rng: random.Random):
+    def __init__(self, role: "ClientRole", index: int, mac: bytes, config: ClientConfig, rng: random.Random,
+                 extra_tags: tuple = ()):
         self.role, self.index, self.mac, self.config = role, index, mac, config
         self.key = index
         self.host_uniq = rng.randbytes(8)
         self.discovery = DiscoveryClient(mac, self.host_uniq, self._send_discovery,
                                          service_name=config.service_name, ac_name=config.ac_name,
-                                         max_payload=config.max_payload, extra_tags=config.extra_tags,
+                                         max_payload=config.max_payload,
+                                         extra_tags=tuple(config.extra_tags) + tuple(extra_tags),
                                          timers=config.discovery)
         self.ppp: PppSession | None = None
         self.rng = rng
@@ -144,14 +146,14 @@ class ClientRole(Role):
         self.by_session: dict[tuple[bytes, int, bytes], ClientSession] = {}
 
     def add_session(self, mac: bytes, now: float, *, username: str | None = None,
-                    password: str | None = None, start: bool = True) -> ClientSession:
+                    password: str | None = None, extra_tags: tuple = (), start: bool = True) -> ClientSession:
         config = self.config
         if username is not None or password is not None:
             ppp = replace(config.ppp, username=username if username is not None else config.ppp.username,
                           password=password if password is not None else config.ppp.password)
             config = replace(config, ppp=ppp)
         index = len(self.sessions)
-        session = ClientSession(self, index, mac, config, self.rng)
+        session = ClientSession(self, index, mac, config, self.rng, extra_tags)
         self.sessions[index] = session
         self.by_host_uniq[session.host_uniq] = session
         if start:

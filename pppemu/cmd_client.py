@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from . import icmp, report
 from .client import ClientConfig, ClientRole
+from .discovery import line_id_tag
 from .console import Console
 from .events import Packet, SessionDown, SessionUp
 from .io.link import PacketLink
@@ -50,6 +51,8 @@ class ClientOptions:
     stop_rate: float = 0.0
     tun: str | None = None
     default_route: bool = False
+    circuit_id: str | None = None
+    remote_id: str | None = None
     extra_tags: tuple = field(default_factory=tuple)
 
 
@@ -131,7 +134,11 @@ def run(opts: ClientOptions) -> int:
         mac = link.mac if mac_base is None else session_mac(mac_base, n)
         user = opts.user.replace("{n}", str(n + 1))
         password = opts.password.replace("{n}", str(n + 1))
-        role.add_session(mac, now, username=user, password=password)
+        tags = ()
+        if opts.circuit_id or opts.remote_id:
+            tags = (line_id_tag((opts.circuit_id or "").replace("{n}", str(n + 1)),
+                                (opts.remote_id or "").replace("{n}", str(n + 1))),)
+        role.add_session(mac, now, username=user, password=password, extra_tags=tags)
         tracker.started += 1
 
     max_out = opts.max_outstanding

@@ -34,6 +34,24 @@ def line_id_tag(circuit_id: str = "", remote_id: str = "") -> tuple[int, bytes]:
     return C.TAG_VENDOR_SPECIFIC, struct.pack("!I", C.BBF_VENDOR_ID) + body
 
 
+def parse_line_id(pkt: Discovery) -> dict[str, str]:
+    """Agent-Circuit-Id / Agent-Remote-Id from a Broadband Forum Vendor-Specific tag."""
+    found = {}
+    for value in pkt.all_tags(C.TAG_VENDOR_SPECIFIC):
+        if len(value) < 4 or struct.unpack_from("!I", value)[0] != C.BBF_VENDOR_ID:
+            continue
+        offset = 4
+        while offset + 2 <= len(value):
+            sub, size = value[offset], value[offset + 1]
+            text = value[offset + 2:offset + 2 + size].decode(errors="replace")
+            if sub == C.BBF_CIRCUIT_ID:
+                found["circuit_id"] = text
+            elif sub == C.BBF_REMOTE_ID:
+                found["remote_id"] = text
+            offset += 2 + size
+    return found
+
+
 @dataclass
 class DiscoveryTimers:
     timeout: float = 1.0       # first PADI/PADR timeout, doubled on each retry

@@ -56,6 +56,8 @@ def ac_sessions(role) -> list[dict]:
             "session_id": s.session_id,
             "state": s.state,
             "username": s.ppp.peer_name or None,
+            "circuit_id": s.line_id.get("circuit_id"),
+            "remote_id": s.line_id.get("remote_id"),
             "address": s.address,
             "gateway": s.ac.config.ppp.local_ip,
             "dns": list(s.ac.config.ppp.dns),

@@ -20,7 +20,8 @@ def test_200_chap_sessions_with_distinct_addresses_and_a_full_pool_after(lab):
     ac, _ = lab.start_ac("--local-ip", "10.100.0.1", "--pool", "10.100.0.0/16", "--secrets", str(secrets),
                          "-q", "--report", str(lab.tmp / "ac.json"))
     result = lab.run_client("--sessions", "200", "--user", "user{n}@lab", "--password", "pw{n}",
-                            "--max-outstanding", "100", "--duration", "1", "--report", str(lab.tmp / "client.json"))
+                            "--max-outstanding", "100", "--duration", "1", "--circuit-id", "olt1 pon 0/{n}",
+                            "--report", str(lab.tmp / "client.json"))
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((lab.tmp / "client.json").read_text())
     assert report["summary"]["established"] == 200 and report["summary"]["failed"] == 0
@@ -36,6 +37,8 @@ def test_200_chap_sessions_with_distinct_addresses_and_a_full_pool_after(lab):
     assert ac_report["pool"]["in_use"] == 0 and ac_report["pool"]["free"] == ac_report["pool"]["size"]
     assert sorted(s["username"] for s in ac_report["sessions"]) == sorted(f"user{n}@lab" for n in range(1, 201))
     assert all(s["state"] == "closed" for s in ac_report["sessions"])
+    by_user = {s["username"]: s["circuit_id"] for s in ac_report["sessions"]}
+    assert by_user["user7@lab"] == "olt1 pon 0/7" and len(set(by_user.values())) == 200
 
 
 def test_session_limit_refuses_the_extra_one_and_serves_the_rest(lab):

@@ -399,3 +399,12 @@ def test_a_closing_ac_takes_no_new_sessions():
     downs = pair.events_of(SessionDown)
     assert len(downs) == 2 and not pair.ac.sessions
     assert len(pair.events_of(SessionUp)) == 1 and pair.ac.counters["padi.refused_full"] >= 1
+
+
+def test_line_identification_reaches_the_ac():
+    from pppemu.discovery import line_id_tag
+    pair = Pair()
+    pair.add(1, extra_tags=(line_id_tag("eth 1/1/1:100", "cpe-42"),))
+    pair.advance(2)
+    (session,) = pair.ac.sessions.values()
+    assert session.line_id == {"circuit_id": "eth 1/1/1:100", "remote_id": "cpe-42"}
