@@ -6,17 +6,22 @@ Discovery is stateless until a PADR with a valid cookie arrives.
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from . import icmp
 from .discovery import CookieJar, echo_tags, parse_line_id
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .pool import AddressPool
+from .session import retransmissions
 from .role import Role
 from .session import Phase, PppConfig, PppSession
 from .wire import const as C
 from .wire.ethernet import EthFrame, mac_str
 from .wire.pppoe import Discovery
+
+
+KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
 
 
 @dataclass
@@ -45,10 +50,25 @@ class AcSession:
         self.peer_padt = False
         self.ppp: PppSession | None = None
         self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id from the PADR
+        self._username: str | None = None
+        self._retransmissions = 0
 
     @property
     def deadline(self) -> float | None:
         return self.ppp.deadline if self.ppp else None
+
+    @property
+    def username(self) -> str | None:
+        return (self.ppp.peer_name if self.ppp else self._username) or None
+
+    @property
+    def retransmissions(self) -> int:
+        return retransmissions(self.ppp) if self.ppp else self._retransmissions
+
+    def retire(self) -> None:
+        """Keep what the report needs and drop the protocol state (ended sessions pile up)."""
+        self._username, self._retransmissions = self.username, self.retransmissions
+        self.ppp = None
 
     @property
     def state(self) -> str:
@@ -92,7 +112,7 @@ class AcRole(Role):
         self.by_ip: dict[str, AcSession] = {}
         self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
         self.per_mac: dict[bytes, int] = {}
-        self.ended: list[AcSession] = []   # kept for the report
+        self.ended: deque[AcSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
         self.closing = False
         self._next_id = self.rng.randrange(1, 0xFFFF)
 
@@ -214,7 +234,9 @@ class AcRole(Role):
             self.per_mac[session.peer] = left
         else:
             self.per_mac.pop(session.peer, None)
+        session.retire()
         self.ended.append(session)
+        self.counters["sessions.ended"] += 1
 
     def close(self, now: float, reason: str = "access concentrator shutting down") -> None:
         self.closing = True  # no new sessions from here on

@@ -110,7 +110,7 @@ def run(opts: AcOptions) -> int:
         loop.run(until=lambda: not role.sessions, timeout=ppp.restart_timer * ppp.max_terminate + 1)
     finally:
         if opts.report:
-            sessions = list(role.sessions.values()) + role.ended
+            sessions = list(role.sessions.values()) + list(role.ended)
             report.write(opts.report, report.build(role, "ac", {
                 "setup_rate": rate_stats([s.started_at for s in sessions],
                                          [s.up_at for s in sessions if s.up_at is not None]),

@@ -6,16 +6,8 @@ import os
 import platform
 from collections import Counter
 
+from .session import retransmissions
 from .wire.ethernet import mac_str
-
-
-def _retransmits(ppp) -> int:
-    if ppp is None:
-        return 0
-    total = ppp.lcp.retransmits + ppp.ipcp.retransmits + ppp.ipv6cp.retransmits
-    for a in (ppp.authenticator, ppp.auth_peer):
-        total += a.retransmits if a is not None else 0
-    return total
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -42,7 +34,7 @@ def client_sessions(role) -> list[dict]:
             "dns": ppp.ipcp_policy.dns if ppp else [],
             "mru": ppp.lcp_policy.tx_mtu if ppp and ppp.lcp.opened else None,
             "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
-            "retransmissions": s.discovery.retransmits + _retransmits(ppp),
+            "retransmissions": s.discovery.retransmits + (retransmissions(ppp) if ppp else 0),
             "reason": s.down_reason or None,
         })
     return out
@@ -55,14 +47,14 @@ def ac_sessions(role) -> list[dict]:
             "mac": mac_str(s.peer),
             "session_id": s.session_id,
             "state": s.state,
-            "username": s.ppp.peer_name or None,
+            "username": s.username,
             "circuit_id": s.line_id.get("circuit_id"),
             "remote_id": s.line_id.get("remote_id"),
             "address": s.address,
             "gateway": s.ac.config.ppp.local_ip,
             "dns": list(s.ac.config.ppp.dns),
             "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
-            "retransmissions": _retransmits(s.ppp),
+            "retransmissions": s.retransmissions,
             "reason": s.down_reason or None,
         })
     return out

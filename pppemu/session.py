@@ -315,3 +315,11 @@ class PppSession:
         self.phase = Phase.DEAD
         self.echo_deadline = None
         self.emit(SessionDown(self.key, self.down_reason or "closed"))
+
+
+def retransmissions(ppp: PppSession) -> int:
+    """Configure/Terminate, CHAP and PAP retransmissions of one session."""
+    total = ppp.lcp.retransmits + ppp.ipcp.retransmits + ppp.ipv6cp.retransmits
+    for a in (ppp.authenticator, ppp.auth_peer):
+        total += a.retransmits if a is not None else 0
+    return total
