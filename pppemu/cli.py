@@ -135,7 +135,8 @@ def ac(
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
     tun: Optional[str] = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
                                       "pool: the AC becomes a real gateway for its subscribers."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per session event (for thousands)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per session event (for thousands); "
+                               "a status line every 10 s instead."),
     report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),

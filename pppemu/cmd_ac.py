@@ -12,7 +12,7 @@ from .console import Console
 from .io.link import PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
-from .load import rate_stats
+from .load import Periodic, rate_stats
 from .events import Packet
 from .secrets import Secrets
 from .session import PppConfig
@@ -43,6 +43,7 @@ class AcOptions:
     pcap: str | None = None
     verbose: bool = False
     quiet: bool = False
+    status_interval: float = 10.0
 
 
 class ConfigError(Exception):
@@ -82,6 +83,12 @@ def run(opts: AcOptions) -> int:
             console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
 
     loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    if opts.quiet:
+        def status(now: float) -> None:
+            up = sum(1 for s in role.sessions.values() if s.up_at is not None)
+            console.say(f"sessions: {len(role.sessions)} active ({up} up), "
+                        f"{role.counters['sessions.ended']} ended, pool {role.pool.free} free")
+        loop.timers.append(Periodic(opts.status_interval, status, time.monotonic()))
     if tun is not None:
         def from_kernel(now: float) -> None:
             for packet in tun.read_all():

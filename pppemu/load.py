@@ -49,6 +49,18 @@ class Pacer:
         return self.done >= self.total
 
 
+class Periodic:
+    """Calls `action(now)` every `interval` seconds (a status line, say)."""
+
+    def __init__(self, interval: float, action: Callable[[float], None], now: float):
+        self.interval, self.action = interval, action
+        self.deadline: float | None = now + interval
+
+    def tick(self, now: float) -> None:
+        self.action(now)
+        self.deadline = now + self.interval
+
+
 def rate_stats(start_times: list[float], up_times: list[float]) -> dict:
     """Setup rate overall and per second (min/avg/max over whole seconds), as testers report it."""
     if not up_times or not start_times:

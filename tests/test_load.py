@@ -28,3 +28,12 @@ def test_rate_stats_per_second_buckets():
     assert stats["per_second"] == {"min": 1, "avg": 2.0, "max": 3}
     assert stats["overall_per_s"] == round(6 / 3.6, 1)
     assert rate_stats([], [])["overall_per_s"] is None
+
+
+def test_periodic_fires_every_interval():
+    from pppemu.load import Periodic
+    fired = []
+    timer = Periodic(10, fired.append, now=0.0)
+    for now in (10.0, 20.5):
+        timer.tick(now)
+    assert fired == [10.0, 20.5] and timer.deadline == 30.5
