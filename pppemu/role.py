@@ -85,6 +85,10 @@ class Role:
         except DecodeError as exc:
             self.counters["bad_frames"] += 1
             log.debug("dropped a malformed frame: %s", exc)
+        except Exception:
+            # A bug must not take every other session down with it: log it loudly, go on.
+            self.counters["internal_errors"] += 1
+            log.exception("internal error while handling a frame; frame dropped")
 
     def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
         raise NotImplementedError

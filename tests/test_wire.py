@@ -175,3 +175,27 @@ def test_describe_a_configure_request():
     frame = wire.encode_eth(wire.EthFrame(b"\x02" * 6, b"\x04" * 6, C.ETH_SESSION, wire.encode_session(
         0x10, C.PROTO_LCP, wire.encode_control(wire.Control(C.CONF_REQ, 3, opts)))))
     assert describe_frame(frame).endswith("sid=0x0010 LCP Configure-Request id=3 MRU=1492 Auth=CHAP/5")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_frames_of_a_real_session_cause_no_internal_error(data):
+    """Flip, cut and extend the bytes of a real transcript; both roles must only drop or answer."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from harness import Pair
+    pair = Pair()
+    pair.add(1)
+    pair.advance(2)
+    frames = [f for _, f in pair.wire]
+    for _ in range(5):
+        frame = bytearray(data.draw(st.sampled_from(frames)))
+        for _ in range(data.draw(st.integers(1, 4))):
+            at = data.draw(st.integers(14, len(frame) - 1))
+            frame[at] = data.draw(st.integers(0, 255))
+        frame = bytes(frame[:data.draw(st.integers(14, len(frame)))]) + data.draw(st.binary(max_size=8))
+        pair.client.receive(frame, pair.now)
+        pair.ac.receive(frame, pair.now)
+        pair.advance(1)
+    assert pair.client.counters["internal_errors"] == 0 and pair.ac.counters["internal_errors"] == 0
