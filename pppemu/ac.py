@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from . import icmp
 from .discovery import CookieJar, echo_tags, parse_line_id
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
+from .ipcp import ip_bytes
 from .pool import AddressPool
 from .session import retransmissions
 from .role import Role
@@ -85,7 +86,7 @@ class AcSession:
     def on_event(self, event: Event) -> None:
         if isinstance(event, SessionUp):
             self.up_at = self.ppp.now
-            self.ac.by_ip[self.address] = self
+            self.ac.by_address[ip_bytes(self.address)] = self
         elif isinstance(event, SessionDown):
             self.down_reason = event.reason
             self.ac.session_ended(self, self.ppp.now)
@@ -109,7 +110,7 @@ class AcRole(Role):
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
         self.cookies = CookieJar(self.rng.randbytes(32))
         self.sessions: dict[tuple[bytes, int], AcSession] = {}
-        self.by_ip: dict[str, AcSession] = {}
+        self.by_address: dict[bytes, AcSession] = {}  # packed IPv4 -> session, for the data plane
         self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
         self.per_mac: dict[bytes, int] = {}
         self.ended: deque[AcSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
@@ -224,8 +225,8 @@ class AcRole(Role):
                 C.PADT, session.session_id, [(C.TAG_AC_NAME, self.config.ac_name.encode())]))
         if session.address:
             self.pool.release(session.address)
-            if self.by_ip.get(session.address) is session:
-                del self.by_ip[session.address]
+            if self.by_address.get(ip_bytes(session.address)) is session:
+                del self.by_address[ip_bytes(session.address)]
         self.sessions.pop((session.peer, session.session_id), None)
         if self.by_host_uniq.get((session.peer, session.host_uniq or b"")) is session:
             del self.by_host_uniq[(session.peer, session.host_uniq or b"")]
@@ -244,5 +245,5 @@ class AcRole(Role):
             session.ppp.close(now, reason)
             self.schedule(session)
 
-    def session_for_ip(self, address: str) -> AcSession | None:
-        return self.by_ip.get(address)
+    def session_for_address(self, packed: bytes) -> AcSession | None:
+        return self.by_address.get(packed)

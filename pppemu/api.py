@@ -18,6 +18,7 @@ from .client import ClientConfig, ClientRole
 from .events import Packet, SessionDown, SessionUp
 from .io.link import PacketLink
 from .io.loop import EventLoop
+from .lcp import accepted_auth
 from .session import PppConfig
 from .wire import const as C
 from .wire.ethernet import mac_bytes
@@ -32,8 +33,7 @@ class PPPoESession:
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
                  mru: int = C.PPPOE_MRU, echo_interval: float = 30.0, echo_failure: int = 3,
                  ipv6: bool = False, pcap: str | None = None, verbose: bool = False):
-        accept = {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[auth]
-        ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accept, ipv6=ipv6,
+        ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)
         self._mac = mac_bytes(mac) if mac else self._link.mac

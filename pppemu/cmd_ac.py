@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import time
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from .console import Console
 from .io.link import PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
-from .load import Periodic, rate_stats
+from .load import Periodic, setup_rate
 from .events import Packet
 from .secrets import Secrets
 from .session import PppConfig
@@ -93,7 +92,7 @@ def run(opts: AcOptions) -> int:
         def from_kernel(now: float) -> None:
             for packet in tun.read_all():
                 if len(packet) >= 20 and packet[0] >> 4 == 4:
-                    session = role.session_for_ip(socket.inet_ntoa(packet[16:20]))
+                    session = role.session_for_address(packet[16:20])
                     if session is not None:
                         session.ppp.send_packet(C.PROTO_IPV4, packet)
                         continue
@@ -117,10 +116,8 @@ def run(opts: AcOptions) -> int:
         loop.run(until=lambda: not role.sessions, timeout=ppp.restart_timer * ppp.max_terminate + 1)
     finally:
         if opts.report:
-            sessions = list(role.sessions.values()) + list(role.ended)
             report.write(opts.report, report.build(role, "ac", {
-                "setup_rate": rate_stats([s.started_at for s in sessions],
-                                         [s.up_at for s in sessions if s.up_at is not None]),
+                "setup_rate": setup_rate(list(role.sessions.values()) + list(role.ended)),
                 "pool": {"size": role.pool.size, "free": role.pool.free, "in_use": role.pool.in_use},
                 "link": {"send_errors": link.send_errors}}))
             console.say(f"report written to {opts.report}")

@@ -14,7 +14,8 @@ from .events import Packet, SessionDown, SessionUp
 from .io.link import PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
-from .load import Pacer, rate_stats
+from .lcp import accepted_auth
+from .load import Pacer, setup_rate
 from .progress import Progress
 from .session import PppConfig
 from .wire import const as C
@@ -54,10 +55,6 @@ class ClientOptions:
     circuit_id: str | None = None
     remote_id: str | None = None
     extra_tags: tuple = field(default_factory=tuple)
-
-
-def accept_auth(auth: str) -> tuple[str, ...]:
-    return {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[auth]
 
 
 def session_mac(base: bytes, n: int) -> bytes:
@@ -101,7 +98,7 @@ def run(opts: ClientOptions) -> int:
         link.promiscuous()
     tun = Tun(opts.tun) if opts.tun else None
     ppp = PppConfig(mru=opts.mru, username=opts.user, password=opts.password,
-                    accept_auth=accept_auth(opts.auth), ipv6=opts.ipv6,
+                    accept_auth=accepted_auth(opts.auth), ipv6=opts.ipv6,
                     echo_interval=opts.echo_interval, echo_failure=opts.echo_failure)
     role = ClientRole(ClientConfig(ppp=ppp, service_name=opts.service, ac_name=opts.ac_name,
                                    max_payload=opts.max_payload, extra_tags=opts.extra_tags))
@@ -148,10 +145,9 @@ def run(opts: ClientOptions) -> int:
     loop.timers.append(pacer)
     if tun is not None:
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
-        session_of = lambda: role.sessions.get(0)  # noqa: E731  (the one session)
 
         def from_kernel(now: float) -> None:
-            session = session_of()
+            session = role.sessions.get(0)  # the one session
             for packet in tun.read_all():
                 if session is not None and packet:
                     role.send_packet(session, C.PROTO_IPV6 if packet[0] >> 4 == 6 else C.PROTO_IPV4, packet)
@@ -185,8 +181,7 @@ def run(opts: ClientOptions) -> int:
             console.say(f"FAILED: {reason}")
             return EXIT_SESSION_FAILED
         if many:
-            summary = rate_stats([s.started_at for s in role.sessions.values()],
-                                 [s.up_at for s in role.sessions.values() if s.up_at is not None])
+            summary = setup_rate(role.sessions.values())
             console.say(f"{len(tracker.up)}/{opts.sessions} sessions up, {len(tracker.failed)} failed; "
                         f"{summary['overall_per_s']} sessions/s")
             if tracker.failed:
@@ -208,9 +203,7 @@ def run(opts: ClientOptions) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
         if opts.report:
-            sessions = list(role.sessions.values())
-            extra = {"setup_rate": rate_stats([s.started_at for s in sessions if s.started_at is not None],
-                                              [s.up_at for s in sessions if s.up_at is not None]),
+            extra = {"setup_rate": setup_rate(role.sessions.values()),
                      "link": {"send_errors": link.send_errors}}
             report.write(opts.report, report.build(role, "client", extra))
             console.say(f"report written to {opts.report}")

@@ -16,6 +16,11 @@ AUTH_VALUES = {
 }
 
 
+def accepted_auth(choice: str) -> tuple[str, ...]:
+    """What a peer configured with 'chap', 'pap' or 'any' agrees to do, preferred first."""
+    return {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[choice]
+
+
 def auth_name(value: bytes) -> str | None:
     """'chap' or 'pap' for an Authentication-Protocol option value we support, else None."""
     for name, wire in AUTH_VALUES.items():

@@ -61,6 +61,13 @@ class Periodic:
         self.deadline = now + self.interval
 
 
+def setup_rate(sessions) -> dict:
+    """rate_stats over sessions that carry started_at / up_at."""
+    sessions = list(sessions)
+    return rate_stats([s.started_at for s in sessions if s.started_at is not None],
+                      [s.up_at for s in sessions if s.up_at is not None])
+
+
 def rate_stats(start_times: list[float], up_times: list[float]) -> dict:
     """Setup rate overall and per second (min/avg/max over whole seconds), as testers report it."""
     if not up_times or not start_times:

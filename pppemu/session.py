@@ -67,7 +67,6 @@ class PppSession:
         self.rng = rng
         self.phase = Phase.DEAD
         self.down_reason = ""
-        self.up_at: float | None = None
         self.echo_deadline: float | None = None
         self.echoes_outstanding = 0
         self.protocol_rejects_sent = 0
@@ -297,7 +296,6 @@ class PppSession:
 
     def _ipcp_up(self) -> None:
         p = self.ipcp_policy
-        self.up_at = self.now
         self.emit(SessionUp(self.key, p.address, p.gateway, p.dns))
 
     def _ipv6cp_up(self) -> None:
