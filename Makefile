@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 AUTH   ?= chap
 
-.PHONY: all venv test lab bench clean
+.PHONY: all venv test lint lab bench clean
 
 all: test
 
@@ -23,6 +23,9 @@ venv: $(VENV)/.installed
 
 test: venv
 	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 lab: venv
 	bash lab/run.sh $(AUTH)

@@ -8,8 +8,16 @@ import struct
 import timeit
 
 from scapy.layers.l2 import Ether
-from scapy.layers.ppp import (PPP, PPP_LCP_Configure, PPP_LCP_Magic_Number_Option, PPP_LCP_MRU_Option,
-                              PPPoE, PPPoED, PPPoED_Tags, PPPoETag)
+from scapy.layers.ppp import (
+    PPP,
+    PPP_LCP_Configure,
+    PPP_LCP_Magic_Number_Option,
+    PPP_LCP_MRU_Option,
+    PPPoE,
+    PPPoED,
+    PPPoED_Tags,
+    PPPoETag,
+)
 
 from pppemu import wire
 from pppemu.wire import const as C

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from nslab import Lab, wait_for  # noqa: E402
 from machine import describe  # noqa: E402
+from nslab import Lab, wait_for  # noqa: E402
 
 
 def rss_kib(pid: int, field: str) -> int:
@@ -77,7 +77,8 @@ def main() -> None:
     n = args.sessions
     print(describe())
     print(f"sessions: {n} (CHAP + IPCP), rate limit {args.rate or 'none'}/s, "
-          f"max outstanding {args.max_outstanding or 'none'}, held {args.hold:g} s, echo every {args.echo_interval:g} s")
+          f"max outstanding {args.max_outstanding or 'none'}, held {args.hold:g} s, "
+          f"echo every {args.echo_interval:g} s")
     print(f"established: {s['established']}  failed: {s['failed']} {s['failure_reasons'] or ''}  "
           f"lost while held: {lost}  retransmissions: client {s['retransmissions']}, "
           f"AC {ac_report['summary']['retransmissions']}")

@@ -14,13 +14,11 @@ from .discovery import CookieJar, echo_tags, parse_line_id
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .ipcp import ip_bytes
 from .pool import AddressPool
-from .session import retransmissions
 from .role import Role
-from .session import Phase, PppConfig, PppSession
+from .session import Phase, PppConfig, PppSession, retransmissions
 from .wire import const as C
 from .wire.ethernet import EthFrame, mac_str
 from .wire.pppoe import Discovery
-
 
 KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
 
@@ -39,7 +37,7 @@ class AcConfig:
 
 
 class AcSession:
-    def __init__(self, ac: "AcRole", peer: bytes, session_id: int, host_uniq: bytes | None, now: float):
+    def __init__(self, ac: AcRole, peer: bytes, session_id: int, host_uniq: bytes | None, now: float):
         self.ac, self.peer, self.session_id, self.host_uniq = ac, peer, session_id, host_uniq
         self.key = (mac_str(peer), session_id)
         self.address: str | None = None

@@ -68,7 +68,7 @@ class PPPoESession:
             self._loop.call_soon(self._start_on_loop)
             self._loop.run_in_thread()
 
-    def start(self, timeout: float = 30.0) -> "PPPoESession":
+    def start(self, timeout: float = 30.0) -> PPPoESession:
         """Bring the session up; returns once IPCP is open, raises PPPoEError otherwise."""
         self.runbg()
         deadline = time.monotonic() + timeout
@@ -136,7 +136,7 @@ class PPPoESession:
             self._loop.thread.join(timeout=5)
         self._loop.close()
 
-    def __enter__(self) -> "PPPoESession":
+    def __enter__(self) -> PPPoESession:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from .wire import const as C
 from .wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap

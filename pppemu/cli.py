@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from enum import Enum
-from typing import Optional
+from enum import StrEnum
 
 import typer
 
@@ -19,13 +18,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
     "PPPoE client. Both need root (raw sockets)."))
 
 
-class ClientAuth(str, Enum):
+class ClientAuth(StrEnum):
     chap = "chap"
     pap = "pap"
     any = "any"
 
 
-class AcAuth(str, Enum):
+class AcAuth(StrEnum):
     chap = "chap"
     pap = "pap"
 
@@ -57,31 +56,31 @@ def client(
     password: str = typer.Option(..., "--password", "-p", help="Password (CHAP secret)."),
     auth: ClientAuth = typer.Option(ClientAuth.any, help="Authentication we agree to do when the AC asks."),
     service: str = typer.Option("", help="Service-Name to request (empty: any)."),
-    ac_name: Optional[str] = typer.Option(None, help="Only accept a PADO from this AC-Name."),
+    ac_name: str | None = typer.Option(None, help="Only accept a PADO from this AC-Name."),
     mru: int = typer.Option(1492, help="MRU to request (1492 is the PPPoE maximum without RFC 4638)."),
-    max_payload: Optional[int] = typer.Option(None, help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; "
+    max_payload: int | None = typer.Option(None, help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; "
                                               "needs an interface MTU of payload+8)."),
     ping: int = typer.Option(0, help="Ping the gateway this many times through the session."),
-    duration: Optional[float] = typer.Option(None, help="Seconds to hold the session up (default: until Ctrl-C)."),
+    duration: float | None = typer.Option(None, help="Seconds to hold the session up (default: until Ctrl-C)."),
     echo_interval: float = typer.Option(30.0, help="Seconds between LCP Echo-Requests (0: off)."),
     echo_failure: int = typer.Option(3, help="Unanswered echoes before the peer is declared dead."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP (interface identifiers)."),
     timeout: float = typer.Option(60.0, help="Seconds allowed for the session to come up."),
     sessions: int = typer.Option(1, help="Number of subscribers to emulate, each with its own MAC."),
-    mac_base: Optional[str] = typer.Option(None, help="First subscriber MAC, stepped by one per session "
+    mac_base: str | None = typer.Option(None, help="First subscriber MAC, stepped by one per session "
                                            "(default: the interface's MAC for one session, "
                                            "02:50:50:00:00:01 for several)."),
     rate: float = typer.Option(0.0, help="Sessions started per second (0: as fast as possible)."),
     max_outstanding: int = typer.Option(0, help="Sessions in setup at once (0: no limit)."),
     stop_rate: float = typer.Option(0.0, help="Sessions terminated per second at the end (0: all at once)."),
-    tun: Optional[str] = typer.Option(None, help="Create this TUN device with the session's address, so "
+    tun: str | None = typer.Option(None, help="Create this TUN device with the session's address, so "
                                       "ordinary tools run over the session (one session only)."),
     default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
-    circuit_id: Optional[str] = typer.Option(None, help="Agent-Circuit-Id sent in PADI/PADR (TR-101 "
+    circuit_id: str | None = typer.Option(None, help="Agent-Circuit-Id sent in PADI/PADR (TR-101 "
                                              "Vendor-Specific tag); may contain {n}."),
-    remote_id: Optional[str] = typer.Option(None, help="Agent-Remote-Id sent likewise; may contain {n}."),
-    report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
-    pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
+    remote_id: str | None = typer.Option(None, help="Agent-Remote-Id sent likewise; may contain {n}."),
+    report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
+    pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
 ):
     """Bring up subscriber sessions, print each phase, optionally ping the gateway, then terminate.
@@ -124,21 +123,21 @@ def ac(
     ac_name: str = typer.Option("pppemu", help="AC-Name in PADO/PADS, and the CHAP name."),
     service: list[str] = typer.Option([], help="Service-Name offered (repeat; default: accept any)."),
     auth: AcAuth = typer.Option(AcAuth.chap, help="Authentication demanded of clients."),
-    secrets: Optional[str] = typer.Option(None, help="pppd-style secrets file: 'client server secret' lines."),
-    user: Optional[str] = typer.Option(None, help="A single accepted username (instead of --secrets)."),
-    password: Optional[str] = typer.Option(None, help="Its password."),
+    secrets: str | None = typer.Option(None, help="pppd-style secrets file: 'client server secret' lines."),
+    user: str | None = typer.Option(None, help="A single accepted username (instead of --secrets)."),
+    password: str | None = typer.Option(None, help="Its password."),
     echo_interval: float = typer.Option(30.0, help="Seconds between LCP Echo-Requests per session (0: off)."),
     echo_failure: int = typer.Option(3, help="Unanswered echoes before a session is dropped."),
     max_sessions: int = typer.Option(65534, help="Refuse sessions beyond this many."),
     max_sessions_per_mac: int = typer.Option(0, help="Refuse a MAC more sessions than this (0: no limit)."),
     mru: int = typer.Option(1492, help="MRU to request."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
-    tun: Optional[str] = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
+    tun: str | None = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
                                       "pool: the AC becomes a real gateway for its subscribers."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per session event (for thousands); "
                                "a status line every 10 s instead."),
-    report: Optional[str] = typer.Option(None, help="Write a JSON report here at exit."),
-    pcap: Optional[str] = typer.Option(None, help="Write every frame sent and received to this pcap file."),
+    report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
+    pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
 ):
     """Serve PPPoE sessions until SIGINT/SIGTERM, then send Terminate-Request and PADT to each and exit 0.

@@ -26,7 +26,7 @@ class ClientConfig:
 class ClientSession:
     """Discovery then PPP for one subscriber."""
 
-    def __init__(self, role: "ClientRole", index: int, mac: bytes, config: ClientConfig, rng: random.Random,
+    def __init__(self, role: ClientRole, index: int, mac: bytes, config: ClientConfig, rng: random.Random,
                  extra_tags: tuple = ()):
         self.role, self.index, self.mac, self.config = role, index, mac, config
         self.key = index

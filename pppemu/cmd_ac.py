@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from . import report
 from .ac import AcConfig, AcRole
 from .console import Console
+from .events import Packet
 from .io.link import PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
 from .load import Periodic, setup_rate
-from .events import Packet
 from .secrets import Secrets
 from .session import PppConfig
 from .wire import const as C

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from . import icmp, report
 from .client import ClientConfig, ClientRole
-from .discovery import line_id_tag
 from .console import Console
+from .discovery import line_id_tag
 from .events import Packet, SessionDown, SessionUp
 from .io.link import PacketLink
 from .io.loop import EventLoop

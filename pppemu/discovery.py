@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .wire import const as C
 from .wire.ethernet import BROADCAST

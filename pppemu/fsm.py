@@ -10,8 +10,8 @@ a :class:`Policy`. Nothing here reads a clock: every entry point takes ``now``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
-from typing import Callable
 
 from .wire import const as C
 from .wire.control import Options, decode_options, encode_options

@@ -6,7 +6,7 @@ own address and Naks the peer to the address it assigned and its DNS servers.
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 
 from .fsm import Policy
 from .wire import const as C

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from .fsm import Policy
 from .wire import const as C

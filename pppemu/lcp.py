@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from .fsm import RXJ_MINUS, RXJ_PLUS, RXR, Policy
 from .wire import const as C

@@ -5,7 +5,7 @@ Both pacers are driven like the roles: they expose `deadline` and act in `tick(n
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 
 class Pacer:

@@ -12,7 +12,8 @@ import itertools
 import logging
 import struct
 from collections import Counter, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .events import Event
 from .wire import const as C

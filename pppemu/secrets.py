@@ -41,11 +41,11 @@ class Secrets:
         return len(self._exact) + (self._wildcard is not None)
 
     @classmethod
-    def single(cls, user: str, password: str) -> "Secrets":
+    def single(cls, user: str, password: str) -> Secrets:
         return cls([Secret(user, "*", password)])
 
     @classmethod
-    def parse(cls, text: str, server: str = "*", source: str = "secrets") -> "Secrets":
+    def parse(cls, text: str, server: str = "*", source: str = "secrets") -> Secrets:
         entries = []
         for number, line in enumerate(text.splitlines(), 1):
             try:
@@ -60,7 +60,7 @@ class Secrets:
         return cls(entries, server)
 
     @classmethod
-    def load(cls, path: str, server: str = "*") -> "Secrets":
+    def load(cls, path: str, server: str = "*") -> Secrets:
         try:
             with open(path, encoding="utf-8") as f:
                 return cls.parse(f.read(), server, source=path)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from . import auth
 from .events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
@@ -19,7 +20,7 @@ from .ipcp import IpcpPolicy
 from .ipv6cp import Ipv6cpPolicy
 from .lcp import LcpPolicy
 from .wire import const as C
-from .wire.control import decode_control, encode_control, Control
+from .wire.control import Control, decode_control, encode_control
 from .wire.errors import DecodeError
 
 
@@ -188,7 +189,7 @@ class PppSession:
         if self.phase not in (Phase.AUTHENTICATE, Phase.NETWORK):
             return
         for a in (self.authenticator, self.auth_peer):
-            if a is not None and a.PROTOCOL == protocol:
+            if a is not None and protocol == a.PROTOCOL:
                 a.receive(info, now)
         self._check_auth()
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from pppemu.ac import AcConfig, AcRole
 from pppemu.client import ClientConfig, ClientRole

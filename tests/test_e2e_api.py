@@ -1,9 +1,9 @@
 """The Python API in a real namespace: the socket is opened there with the netns package."""
 import netns
 import pytest
+from nslab import wait_for
 from scapy.layers.inet import ICMP, IP
 
-from nslab import wait_for
 from pppemu import PPPoEError, PPPoESession
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +34,5 @@ def test_api_start_raises_a_clear_error(lab):
                  "--password", "lab-secret")
     with netns.NetNS(nsname=lab.cl_ns):
         session = PPPoESession(iface="veth0", username="lab", password="nope")
-    with session:
-        with pytest.raises(PPPoEError, match="authentication failed"):
-            session.start(timeout=15)
+    with session, pytest.raises(PPPoEError, match="authentication failed"):
+        session.start(timeout=15)

@@ -4,7 +4,6 @@ import signal
 import subprocess
 
 import pytest
-
 from nslab import wait_for
 
 pytestmark = pytest.mark.e2e

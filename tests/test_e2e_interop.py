@@ -6,7 +6,6 @@ these tests stop where pppd would start: discovery, and rp-pppoe's PADT after it
 import re
 
 import pytest
-
 from nslab import wait_for
 
 pytestmark = pytest.mark.e2e

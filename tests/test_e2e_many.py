@@ -8,7 +8,6 @@ import sys
 
 import netns
 import pytest
-
 from nslab import wait_for
 
 pytestmark = pytest.mark.e2e

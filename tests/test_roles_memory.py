@@ -2,8 +2,8 @@
 import struct
 
 import pytest
-
 from harness import AC_MAC, Pair, client_mac
+
 from pppemu import wire
 from pppemu.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
 from pppemu.wire import const as C

@@ -7,13 +7,14 @@ it costs less per frame than asyncio's callback machinery.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from ..role import Role
 from ..wire.describe import describe_frame
@@ -48,10 +49,8 @@ class EventLoop:
         self.wake()
 
     def wake(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"\0")
-        except BlockingIOError:
-            pass
 
     def stop(self) -> None:
         self._stopping = True
