@@ -240,6 +240,7 @@ class Fsm:
         self.req_id = 0             # identifier of our outstanding Configure-Request
         self.req_options: bytes = b""
         self.reply_seen = False     # a valid reply to req_id has arrived
+        self.peer_heard = False     # a Configure-Request from the peer since the lower layer came up
         self.next_id = 0
         self.term_reason = b""      # data of our Terminate-Request
         self.peer_reason: bytes | None = None  # data of the peer's, once one arrived
@@ -250,9 +251,11 @@ class Fsm:
 
     # ---- administrative events
     def up(self, now: float) -> None:
+        self.peer_heard = False
         self._event(UP, now)
 
     def down(self, now: float) -> None:
+        self.peer_heard = False
         self._event(DOWN, now)
 
     def open(self, now: float) -> None:
@@ -317,6 +320,14 @@ class Fsm:
             options = decode_options(data)
         except DecodeError:
             return  # malformed: discard
+        first, self.peer_heard = not self.peer_heard, True
+        if first and self.state == S.REQ_SENT and not self.reply_seen:
+            # The peer is listening now; our request may have reached it before it was
+            # (pppd's PPPoE plugin binds the session only after PADS). Resend it at once,
+            # ahead of our answer, instead of after the restart timer: a peer that did
+            # get it is still waiting for our Ack, so it just acknowledges it twice.
+            self._send(C.CONF_REQ, self.req_id, self.req_options)
+            self.deadline = now + self.restart_timer
         if self.state in (S.CLOSED, S.CLOSING, S.STOPPING):
             code, reply = C.CONF_ACK, options  # answered with sta or ignored, never judged
         else:

@@ -114,11 +114,12 @@ class LcpPolicy(Policy):
             elif opt == C.LCP_MAGIC:
                 self.magic = self.new_magic()
             elif opt == C.LCP_AUTH and self.want_auth:
+                # The peer suggests another protocol. We demand exactly what we were
+                # configured for: agreeing to its suggestion would be a downgrade.
                 offered = auth_name(value)
-                if offered is None:
-                    self.fatal = "peer will not do an authentication we accept"
-                else:
-                    self.want_auth = offered
+                if offered != self.require_auth:
+                    self.fatal = (f"peer will not authenticate with {self.require_auth.upper()} "
+                                  f"(it offered {offered.upper() if offered else 'another protocol'})")
 
     def handle_reject(self, options: Options) -> None:
         for opt, _ in options:

@@ -265,7 +265,7 @@ class PppSession:
 
     def lcp_finished(self) -> None:
         if not self.down_reason:
-            self.down_reason = self._peer_terminated() or (
+            self.down_reason = self._peer_terminated() or self.lcp_policy.fatal or (
                 "LCP negotiation failed (no agreement with the peer)" if self.phase == Phase.ESTABLISH else "")
         self._dead()
 

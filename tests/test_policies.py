@@ -61,11 +61,17 @@ def test_lcp_naks_ms_chap_to_md5():
     assert (code, reply) == (C.CONF_NAK, [(C.LCP_AUTH, b"\xc2\x23\x05")])
 
 
-def test_authenticator_switches_on_nak_and_gives_up_on_reject():
+@pytest.mark.parametrize("demand, offered", [("chap", "pap"), ("pap", "chap")])
+def test_authenticator_never_downgrades_on_nak(demand, offered):
+    policy = lcp(require_auth=demand)
+    policy.handle_nak([(C.LCP_AUTH, AUTH_VALUES[offered])])
+    assert policy.want_auth == demand
+    assert policy.fatal and f"will not authenticate with {demand.upper()}" in policy.fatal
+
+
+def test_authenticator_gives_up_on_reject():
     policy = lcp(require_auth="chap")
-    policy.handle_nak([(C.LCP_AUTH, AUTH_VALUES["pap"])])
-    assert policy.want_auth == "pap" and not policy.fatal
-    policy.handle_reject([(C.LCP_AUTH, AUTH_VALUES["pap"])])
+    policy.handle_reject([(C.LCP_AUTH, AUTH_VALUES["chap"])])
     assert policy.fatal == "peer refused to authenticate"
 
 

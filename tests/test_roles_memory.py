@@ -408,3 +408,42 @@ def test_line_identification_reaches_the_ac():
     pair.advance(2)
     (session,) = pair.ac.sessions.values()
     assert session.line_id == {"circuit_id": "eth 1/1/1:100", "remote_id": "cpe-42"}
+
+
+@pytest.mark.parametrize("ac_demands, client_does", [("chap", "pap"), ("pap", "chap")])
+def test_ac_never_agrees_to_an_authentication_it_was_not_configured_for(ac_demands, client_does):
+    pair = Pair(auth=ac_demands, client_ppp={"accept_auth": (client_does,)})
+    pair.add(1)
+    pair.advance(30)
+    assert not pair.events_of(SessionUp) and not pair.events_of(SessionUp, "ac")
+    assert not pair.events_of(AuthDone, "ac")  # no authentication was ever attempted
+    down = pair.events_of(SessionDown, "ac")
+    assert down and f"will not authenticate with {ac_demands.upper()}" in down[0].reason
+    assert pair.events_of(SessionDown)
+    assert pair.ac.pool.in_use == 0
+
+
+def lcp_configure_request(frame: bytes) -> bool:
+    return frame[12:14] == b"\x88\x64" and frame[20:22] == b"\xc0\x21" and frame[22] == C.CONF_REQ
+
+
+@pytest.mark.parametrize("deaf", ["client", "ac"])
+def test_a_configure_request_sent_before_the_peer_listens_is_resent_when_it_speaks(deaf):
+    # A pppd whose PPPoE plugin binds the session only after PADS loses a request that
+    # arrives at once; the sender must not wait out the 3 s restart timer.
+    pair = Pair()
+    into = "a2c" if deaf == "client" else "c2a"
+    dropped = []
+
+    def deaf_at_first(direction, frame):
+        if direction == into and lcp_configure_request(frame) and not dropped:
+            dropped.append(frame)
+            return False
+        return True
+
+    pair.filter = deaf_at_first
+    pair.add(1)
+    pair.advance(0.5)
+    assert dropped and pair.events_of(SessionUp)
+    assert pair.client.sessions[0].ppp.lcp.retransmits == 0
+    assert pair.ac.sessions and all(s.ppp.lcp.retransmits == 0 for s in pair.ac.sessions.values())
