@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 AUTH   ?= chap
 
-.PHONY: all venv test lint lab bench clean
+.PHONY: all venv test lint lab bench mutation clean
 
 all: test
 
@@ -32,6 +32,20 @@ lab: venv
 
 bench: venv
 	$(PY) bench/codec.py
+
+# Mutation testing of the protocol core (pyproject's [tool.mutmut]) against the in-memory tests.
+# The machine is shared: lowest priority, MUTATION_CHILDREN workers. Results stay in mutants/.
+MUTATION_CHILDREN ?= 2
+
+mutation: venv
+	$(PY) -m pip install --quiet -e '.[test,mutation]'
+	@start=$$(date +%s); nice -n 19 $(VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN); \
+	    rc=$$?; echo "mutmut wall time: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@$(VENV)/bin/mutmut export-cicd-stats >/dev/null
+	@$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
+	    k, sv, nt, to, total = (s[x] for x in ("killed", "survived", "no_tests", "timeout", "total")); \
+	    print(f"kill rate {100 * k / max(1, k + sv + nt):.1f} % = killed / (killed + survived + not covered): " \
+	          f"killed {k}, survived {sv}, not covered {nt}, timeout {to}, total {total}")'
 
 clean:
 	rm -rf $(VENV) build *.egg-info
