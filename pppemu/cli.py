@@ -60,7 +60,9 @@ def client(
     mru: int = typer.Option(1492, help="MRU to request (1492 is the PPPoE maximum without RFC 4638)."),
     max_payload: int | None = typer.Option(None, help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; "
                                               "needs an interface MTU of payload+8)."),
-    ping: int = typer.Option(0, help="Ping the gateway this many times through the session."),
+    ping: int = typer.Option(0, help="Ping the gateway this many times through the session. A probe counts "
+                             "as answered if any of up to 3 transmissions, 1 s apart, gets a reply (a peer "
+                             "may drop the first echo while it brings its interface up)."),
     duration: float | None = typer.Option(None, help="Seconds to hold the session up (default: until Ctrl-C)."),
     echo_interval: float = typer.Option(30.0, help="Seconds between LCP Echo-Requests (0: off)."),
     echo_failure: int = typer.Option(3, help="Unanswered echoes before the peer is declared dead."),
@@ -88,7 +90,7 @@ def client(
     With --sessions N, usernames and passwords may contain {n} (the session number, from 1):
     --user 'user{n}@lab'. Exit codes: 0 every session came up (every ping was answered) and was
     closed by us; 1 a session failed or was lost (the reason is printed); 2 bad configuration;
-    3 the session came up but pings went unanswered.
+    3 the session came up but a ping probe went unanswered after its 3 tries.
     """
     from . import cmd_client
     setup_logging(verbose)

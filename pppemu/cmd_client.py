@@ -225,22 +225,41 @@ def teardown(loop, role, opts, console) -> None:
     loop.run(until=lambda: stopper.finished and role.all_gone, timeout=budget)
 
 
+PING_TRIES = 3        # transmissions per probe before it counts as unanswered
+PING_WAIT = 1.0       # seconds to wait for the reply to one transmission
+
+
 def ping(loop, role, session, up, count, ident, replies, console, interrupted) -> bool:
+    """Ping the gateway `count` times; True if every probe was answered.
+
+    A peer may bring its interface up a moment after IPCP opens (pppd does) and drop
+    the first echo, so an unanswered probe is sent again, with a new ICMP sequence
+    number, up to PING_TRIES times; a reply to any of its transmissions answers it.
+    """
     answered = 0
-    for seq in range(1, count + 1):
-        sent_at = time.monotonic()
-        role.send_packet(session, C.PROTO_IPV4, icmp.echo_request(up.ip, up.gateway, ident, seq))
-        loop.flush()
-        loop.run(until=lambda seq=seq: seq in replies, timeout=1.0)
-        if seq in replies:
+    seq = 0
+    for probe in range(1, count + 1):
+        sent: dict[int, float] = {}
+        for _ in range(PING_TRIES):
+            seq += 1
+            sent[seq] = time.monotonic()
+            role.send_packet(session, C.PROTO_IPV4, icmp.echo_request(up.ip, up.gateway, ident, seq))
+            loop.flush()
+            loop.run(until=lambda sent=sent: any(s in replies for s in sent), timeout=PING_WAIT)
+            if any(s in replies for s in sent) or interrupted:
+                break
+        got = [s for s in sent if s in replies]
+        if got:
             answered += 1
-            console.say(f"ping {up.gateway}: reply seq={seq} time={(replies[seq] - sent_at) * 1000:.2f} ms")
+            rtt = (replies[got[0]] - sent[got[0]]) * 1000
+            retry = f" (try {len(sent)})" if len(sent) > 1 else ""
+            console.say(f"ping {up.gateway}: reply seq={got[0]} time={rtt:.2f} ms{retry}")
         else:
-            console.say(f"ping {up.gateway}: no reply to seq={seq}")
+            console.say(f"ping {up.gateway}: no reply to probe {probe} after {len(sent)} tries")
         if interrupted:
             break
-        rest = 0.2 - (time.monotonic() - sent_at)
-        if rest > 0 and seq < count:
+        rest = 0.2 - (time.monotonic() - sent[seq])
+        if rest > 0 and probe < count:
             loop.run(timeout=rest)
     console.say(f"ping {up.gateway}: {answered}/{count} answered")
     return answered == count
