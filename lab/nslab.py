@@ -23,10 +23,20 @@ class Lab:
         self.cl_ns = f"ppp-cl-{self.suffix}"
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
+        self.pcaps: list[Path] = []  # every capture written by pppemu here, for the tests to judge
         subprocess.run(["bash", str(NETNS_SH), "up", self.suffix], check=True)
 
     def command(self, ns: str, *args: str) -> list[str]:
-        return ["ip", "netns", "exec", ns, sys.executable, "-m", "pppemu", *args]
+        return ["ip", "netns", "exec", ns, sys.executable, "-m", "pppemu", *args, *self._capture(args)]
+
+    def _capture(self, args: tuple[str, ...]) -> list[str]:
+        """A --pcap for every pppemu run that does not ask for one, so its exchange can be judged."""
+        if "--pcap" in args:
+            self.pcaps.append(Path(args[args.index("--pcap") + 1]))
+            return []
+        path = self.tmp / f"capture-{len(self.pcaps) + 1}.pcap"
+        self.pcaps.append(path)
+        return ["--pcap", str(path)]
 
     def start_ac(self, *args: str, name: str = "ac") -> tuple[subprocess.Popen, Path]:
         log = self.tmp / f"{name}.log"

@@ -14,6 +14,9 @@ AC_MAC = b"\x02\xac\x00\x00\x00\x01"
 # A frame filter sees (direction, frame) and returns False to drop the frame.
 FrameFilter = Callable[[str, bytes], bool]
 
+# Every Pair made during a test, so the conformance fixture can judge its exchange.
+CREATED: list[Pair] = []
+
 
 def client_mac(n: int) -> bytes:
     return b"\x02\x00" + n.to_bytes(4, "big")
@@ -35,6 +38,10 @@ class Pair:
         self.ac_events: list = []
         self.filter: FrameFilter = lambda direction, frame: True
         self.wire: list[tuple[str, bytes]] = []
+        # What actually arrived, in order, as a tap in the middle would see it:
+        # (time, direction, frame, injected by the test rather than sent by a role).
+        self.delivered: list[tuple[float, str, bytes, bool]] = []
+        CREATED.append(self)
 
     def add(self, n: int = 1, **kw):
         return [self.client.add_session(client_mac(len(self.client.sessions) + 1), self.now, **kw)
@@ -54,7 +61,14 @@ class Pair:
                 if not self.filter(direction, frame):
                     continue
                 moved += 1
+                self.delivered.append((self.now, direction, frame, False))
                 (self.ac if direction == "c2a" else self.client).receive(frame, self.now)
+
+    def inject(self, to: str, frame: bytes) -> None:
+        """Hand a frame built by the test to the AC (to="ac") or the client, as if from the other side."""
+        direction = "c2a" if to == "ac" else "a2c"
+        self.delivered.append((self.now, direction, frame, True))
+        (self.ac if to == "ac" else self.client).receive(frame, self.now)
 
     def _drain_events(self):
         for role, sink in ((self.client, self.client_events), (self.ac, self.ac_events)):

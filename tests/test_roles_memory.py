@@ -151,7 +151,7 @@ def test_padt_from_the_client_frees_the_session():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.ac.receive(_padt(session.mac, AC_MAC, session.session_id), pair.now)
+    pair.inject("ac", _padt(session.mac, AC_MAC, session.session_id))
     pair.transfer()
     assert "PADT" in pair.events_of(SessionDown, "ac")[0].reason
     assert pair.ac.pool.in_use == 0 and not pair.ac.sessions
@@ -161,7 +161,7 @@ def test_padt_from_the_ac_ends_the_client_session():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.client.receive(_padt(AC_MAC, session.mac, session.session_id), pair.now)
+    pair.inject("client", _padt(AC_MAC, session.mac, session.session_id))
     pair.transfer()
     assert "PADT" in pair.events_of(SessionDown)[0].reason
     assert session.gone
@@ -171,8 +171,8 @@ def test_padt_for_another_session_is_ignored():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.client.receive(_padt(AC_MAC, session.mac, session.session_id ^ 1), pair.now)
-    pair.ac.receive(_padt(session.mac, AC_MAC, session.session_id ^ 1), pair.now)
+    pair.inject("client", _padt(AC_MAC, session.mac, session.session_id ^ 1))
+    pair.inject("ac", _padt(session.mac, AC_MAC, session.session_id ^ 1))
     pair.transfer()
     assert not pair.events_of(SessionDown) and not pair.events_of(SessionDown, "ac")
 
@@ -196,8 +196,7 @@ def test_unknown_protocol_gets_protocol_reject():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.ac.receive(_session_frame(session.mac, AC_MAC, session.session_id, 0x8281, b"\x01\x02\x00\x04"),
-                    pair.now)
+    pair.inject("ac", _session_frame(session.mac, AC_MAC, session.session_id, 0x8281, b"\x01\x02\x00\x04"))
     (proto, ctl), = _replies(pair.ac.frames_to_send())
     assert proto == C.PROTO_LCP and ctl.code == C.PROTO_REJ
     assert ctl.data == struct.pack("!H", 0x8281) + b"\x01\x02\x00\x04"
@@ -208,7 +207,7 @@ def test_unknown_lcp_code_gets_code_reject():
     (session,) = pair.add(1)
     pair.advance(2)
     bogus = wire.encode_control(wire.Control(0x33, 5, b"abc"))
-    pair.client.receive(_session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, bogus), pair.now)
+    pair.inject("client", _session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, bogus))
     (proto, ctl), = _replies(pair.client.frames_to_send())
     assert ctl.code == C.CODE_REJ and ctl.data == bogus
     assert session.ppp.is_up
@@ -314,8 +313,8 @@ def test_padr_without_a_valid_cookie_is_ignored():
     pair = Pair()
     padr = wire.Discovery(C.PADR, 0, [(C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, b"x"),
                                       (C.TAG_AC_COOKIE, b"\0" * 16)])
-    pair.ac.receive(wire.encode_eth(wire.EthFrame(AC_MAC, client_mac(9), C.ETH_DISCOVERY,
-                                                  wire.encode_discovery(padr))), 0.0)
+    pair.inject("ac", wire.encode_eth(wire.EthFrame(AC_MAC, client_mac(9), C.ETH_DISCOVERY,
+                                                  wire.encode_discovery(padr))))
     assert not pair.ac.frames_to_send() and pair.ac.counters["padr.bad_cookie"] == 1
     assert not pair.ac.sessions
 
@@ -324,8 +323,8 @@ def test_padi_flood_allocates_nothing():
     pair = Pair()
     for n in range(1000):
         padi = wire.Discovery(C.PADI, 0, [(C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, n.to_bytes(4, "big"))])
-        pair.ac.receive(wire.encode_eth(wire.EthFrame(wire.BROADCAST, client_mac(n), C.ETH_DISCOVERY,
-                                                      wire.encode_discovery(padi))), 0.0)
+        pair.inject("ac", wire.encode_eth(wire.EthFrame(wire.BROADCAST, client_mac(n), C.ETH_DISCOVERY,
+                                                      wire.encode_discovery(padi))))
     assert len(pair.ac.frames_to_send()) == 1000
     assert not pair.ac.sessions and pair.ac.pool.in_use == 0
 
@@ -350,7 +349,7 @@ def test_identification_and_time_remaining_are_accepted_silently():
     pair.advance(2)
     for code in (C.IDENTIFICATION, C.TIME_REMAINING):
         info = wire.encode_control(wire.Control(code, 1, b"\x00\x00\x00\x00MSRASV5.20"))
-        pair.client.receive(_session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, info), pair.now)
+        pair.inject("client", _session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, info))
     assert not pair.client.frames_to_send() and session.ppp.is_up
 
 

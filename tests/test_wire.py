@@ -209,7 +209,7 @@ def test_mutated_frames_of_a_real_session_cause_no_internal_error(data):
             at = data.draw(st.integers(14, len(frame) - 1))
             frame[at] = data.draw(st.integers(0, 255))
         frame = bytes(frame[:data.draw(st.integers(14, len(frame)))]) + data.draw(st.binary(max_size=8))
-        pair.client.receive(frame, pair.now)
-        pair.ac.receive(frame, pair.now)
+        pair.inject("client", frame)
+        pair.inject("ac", frame)
         pair.advance(1)
     assert pair.client.counters["internal_errors"] == 0 and pair.ac.counters["internal_errors"] == 0
