@@ -137,3 +137,89 @@ def client_through_discovery(role: ClientRole, sid: int = 0x1234, now: float = 0
 
 def magic_of(frame: Sent) -> int:
     return struct.unpack("!I", dict(frame.options)[C.LCP_MAGIC])[0]
+
+
+PEER_MAGIC = 0x5EE0FACE
+
+
+class Lone:
+    """One role with one session and nobody on the wire: the test plays the other side by hand.
+
+    side="client": our client after a hand-made discovery, talking to an imaginary AC.
+    side="ac": our AC after a hand-made PADR, talking to an imaginary client.
+    """
+
+    def __init__(self, side: str = "client", sid: int = 0x1234, secrets=None, ac: dict | None = None,
+                 client: dict | None = None, **ppp):
+        self.side, self.now = side, 0.0
+        self.events: list = []
+        if side == "client":
+            self.role = lone_client(client=client, **ppp)
+            self.session, _, _ = client_through_discovery(self.role, sid)
+            self.me, self.peer = CLIENT_MAC, AC_MAC
+        else:
+            from pppemu.ac import AcConfig, AcRole
+            from pppemu.secrets import Secrets
+            cfg = dict(require_auth="chap", request_dns=False, local_ip="10.0.0.1", accept_auth=(),
+                       dns=("10.0.0.53", "10.0.0.54"), echo_interval=0)
+            cfg.update(ppp)
+            self.role = AcRole(AcConfig(mac=AC_MAC, ppp=PppConfig(**cfg), **(ac or {})),
+                               secrets or Secrets.single("alice", "secret"), rng=random.Random(9))
+            cookie = self.role.cookies.make(CLIENT_MAC, 0.0)
+            self.role.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [
+                (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, b"hu"), (C.TAG_AC_COOKIE, cookie)]), 0.0)
+            (self.session,) = self.role.sessions.values()
+            self.me, self.peer = AC_MAC, CLIENT_MAC
+        self.ppp = self.session.ppp
+        self.first = [f for f in drain(self.role) if f.disc is None]
+        self._events()
+
+    def _events(self):
+        self.events += events(self.role)
+
+    def of(self, kind) -> list:
+        self._events()
+        return of_type(self.events, kind)
+
+    def feed(self, protocol: int, info: bytes, sid: int | None = None) -> list[Sent]:
+        """A PPP frame from the imaginary peer; returns what the role sent in answer."""
+        self.role.receive(session(self.me, self.peer, self.session.session_id if sid is None else sid,
+                                  protocol, info), self.now)
+        self._events()
+        return drain(self.role)
+
+    def feed_raw(self, frame: bytes) -> list[Sent]:
+        self.role.receive(frame, self.now)
+        self._events()
+        return drain(self.role)
+
+    def ctl(self, protocol: int, code: int, ident: int, data: bytes = b"") -> list[Sent]:
+        return self.feed(protocol, control(code, ident, data))
+
+    def lcp(self, code: int, ident: int, data: bytes = b"") -> list[Sent]:
+        return self.ctl(C.PROTO_LCP, code, ident, data)
+
+    def advance(self, seconds: float) -> list[Sent]:
+        """Fire the role's timers up to now + seconds; returns what it sent."""
+        end, out = self.now + seconds, []
+        while (nxt := self.role.next_deadline()) is not None and nxt <= end:
+            self.now = max(self.now, nxt)
+            self.role.tick(self.now)
+            out += drain(self.role)
+        self.now = end
+        self._events()
+        return out
+
+    def ack(self, request: Sent) -> list[Sent]:
+        return self.ctl(request.protocol, C.CONF_ACK, request.ctl.ident, request.ctl.data)
+
+    def open_lcp(self, options=None) -> list[Sent]:
+        """Ack the role's LCP request and have ours acked: LCP reaches Opened."""
+        (req,) = only(self.first, C.PROTO_LCP, C.CONF_REQ)
+        self.ack(req)
+        if options is None:
+            options = [(C.LCP_MRU, struct.pack("!H", 1492)), (C.LCP_MAGIC, struct.pack("!I", PEER_MAGIC))]
+        out = self.lcp(C.CONF_REQ, 0x40, wire.encode_options(options))
+        assert only(out, C.PROTO_LCP, C.CONF_ACK), out
+        assert self.ppp.lcp.opened
+        return out
