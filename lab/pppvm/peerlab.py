@@ -1,0 +1,118 @@
+"""A namespace holding pppemu, linked to a real PPP peer: pppd and rp-pppoe.
+
+Where this kernel has PPP, the peer runs natively in a second namespace joined by a
+veth pair (pppvm.native); otherwise in a VM booted from Debian's own kernel, whose
+NIC is a tap in pppemu's namespace (pppvm.vm). Either way pppemu binds to
+`lab.iface` in `lab.ns` and the peer sees the link as eth0.
+
+Programs in the peer are started by name (`spawn`), their output lands in
+`log(name)`, and `kill`/`exit_status` act on them by that name.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from pppvm import native
+from pppvm.artifacts import ensure
+from pppvm.vm import PeerVM
+
+
+def kernel_has_ppp() -> bool:
+    if os.path.exists("/dev/ppp"):
+        return True
+    if shutil.which("modprobe") is None:
+        return False
+    loaded = subprocess.run(["modprobe", "-q", "ppp_generic"], capture_output=True).returncode == 0
+    return loaded and subprocess.run(["modprobe", "-q", "pppoe"], capture_output=True).returncode == 0
+
+
+def use_native() -> bool:
+    choice = os.environ.get("PPPVM_MODE", "auto")
+    return choice == "native" or (choice == "auto" and kernel_has_ppp())
+
+
+class PeerLab:
+    def __init__(self, tmp: Path, files: dict[str, str] | None = None, hostname: str = "pppvm"):
+        self.suffix = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.ns = f"ppp-vm-{self.suffix}"
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+        _ip("netns", "add", self.ns)
+        try:
+            _ip("-n", self.ns, "link", "set", "lo", "up")
+            if use_native():
+                self.iface = "veth0"
+                self.peer = native.NativePeer(self.ns, self.iface, tmp / "peer", files or {}, hostname)
+            else:
+                self.iface = "tap0"
+                _ip("-n", self.ns, "tuntap", "add", "dev", self.iface, "mode", "tap")
+                _ip("-n", self.ns, "link", "set", self.iface, "up")
+                self.peer = PeerVM(ensure(), self.ns, self.iface, tmp / "vm", files or {}, hostname)
+            self.peer.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def pppemu(self, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", self.ns, sys.executable, "-m", "pppemu", *args]
+
+    def start_ac(self, *args: str, name: str = "ac") -> tuple[subprocess.Popen, Path]:
+        proc, log = self._start(name, "ac", *args)
+        wait_for(log, "ready", proc=proc)
+        return proc, log
+
+    def start_client(self, *args: str, name: str = "client") -> tuple[subprocess.Popen, Path]:
+        return self._start(name, "client", *args)
+
+    def _start(self, name: str, role: str, *args: str) -> tuple[subprocess.Popen, Path]:
+        log = self.tmp / f"{name}.log"
+        self.logs.append(log)
+        proc = subprocess.Popen(self.pppemu(role, "--iface", self.iface, *args), stdout=log.open("w"),
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc, log
+
+    def describe(self) -> str:
+        """Everything a failed test wants to show: pppemu's logs, the peer's logs, its console."""
+        parts = [f"--- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs if log.exists()]
+        return "\n".join([*parts, self.peer.describe()])
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        peer = getattr(self, "peer", None)
+        if peer is not None:
+            peer.close()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+
+
+def wait_for(path: Path, text: str, timeout: float = 30, proc: subprocess.Popen | None = None) -> str:
+    """The file's content once it holds `text`; fails early if `proc` exits first."""
+    end = time.monotonic() + timeout
+    while True:
+        content = path.read_text(errors="replace") if path.exists() else ""
+        if text in content:
+            return content
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited ({proc.returncode}) before {text!r}:\n{content}")
+        if time.monotonic() > end:
+            raise AssertionError(f"{text!r} not seen in {path.name} within {timeout} s:\n{content}")
+        time.sleep(0.05)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
