@@ -443,4 +443,5 @@ class Fsm:
         self.policy.started()
 
     def _tlf(self, next_state: State) -> None:
+        self.state = next_state  # finished: the layer above may look at every automaton's state
         self.policy.finished()
