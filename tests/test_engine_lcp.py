@@ -422,7 +422,7 @@ def test_the_keepalive_sends_echo_requests_with_our_magic_and_counts_replies():
 
 
 def test_echo_replies_keep_the_link_up_and_their_absence_takes_it_down():
-    lone = Lone(echo_interval=5, echo_failure=2)
+    lone = Lone(echo_interval=5, echo_failure=2, max_configure=50)  # IPCP keeps trying meanwhile
     lone.open_lcp()
     for _ in range(4):
         (echo,) = only(lone.advance(5), C.PROTO_LCP, C.ECHO_REQ)
