@@ -174,6 +174,54 @@ def test_roles_survive_any_frame(frame):
         role.receive(frame, 0.0)
         for eth_type in (b"\x88\x63", b"\x88\x64"):
             role.receive(b"\x02" * 6 + b"\x04" * 6 + eth_type + frame, 0.0)
+        # Role.receive turns a bug into a counted, logged drop; here that must never happen.
+        assert role.counters["internal_errors"] == 0
+
+
+control_packets = st.builds(
+    lambda code, ident, options, tail: wire.encode_control(wire.Control(code, ident, wire.encode_options(options)
+                                                                        + tail)),
+    st.integers(0, 15), st.integers(0, 255),
+    st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=10)), max_size=4), st.binary(max_size=6))
+auth_packets = st.builds(lambda code, ident, body: bytes([code, ident]) + (4 + len(body)).to_bytes(2, "big") + body,
+                         st.integers(0, 5), st.integers(0, 255), st.binary(max_size=30))
+
+
+@settings(max_examples=200, deadline=None)
+@given(protocol=st.sampled_from([C.PROTO_LCP, C.PROTO_PAP, C.PROTO_CHAP, C.PROTO_IPCP, C.PROTO_IPV6CP,
+                                 C.PROTO_IPV4, C.PROTO_IPV6, 0x8281]),
+       info=st.one_of(st.binary(max_size=60), control_packets, auth_packets),
+       side=st.sampled_from(["client", "ac"]), lcp_open=st.booleans())
+def test_a_session_survives_any_ppp_packet(protocol, info, side, lcp_open):
+    from frames import Lone
+    lone = Lone(side, ipv6=True)
+    if lcp_open:
+        lone.open_lcp()
+    lone.feed(protocol, info)
+    lone.advance(60)
+    assert lone.role.counters["internal_errors"] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=st.sampled_from([C.PADI, C.PADO, C.PADR, C.PADS, C.PADT, 0x00, 0xFF]), sid=st.integers(0, 0xFFFF),
+       tag_list=tags)
+def test_discovery_roles_survive_any_tags(code, sid, tag_list):
+    import random
+
+    from frames import AC_MAC, CLIENT_MAC, discovery, lone_client
+
+    from pppemu.ac import AcConfig, AcRole
+    client = lone_client()
+    client.add_session(CLIENT_MAC, 0.0)
+    (padi,) = client.frames_to_send()
+    host_uniq = wire.decode_discovery(wire.decode_eth(padi).payload).tag(C.TAG_HOST_UNIQ)
+    client.receive(discovery(CLIENT_MAC, AC_MAC, code, sid, [(C.TAG_HOST_UNIQ, host_uniq)] + tag_list), 0.1)
+    client.tick(100.0)
+    ac = AcRole(AcConfig(mac=AC_MAC), rng=random.Random(1))
+    cookie = (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, 0.0))
+    ac.receive(discovery(AC_MAC, CLIENT_MAC, code, sid, tag_list + [cookie]), 0.1)
+    ac.tick(100.0)
+    assert client.counters["internal_errors"] == 0 and ac.counters["internal_errors"] == 0
 
 
 @settings(max_examples=300, deadline=None)
