@@ -149,3 +149,47 @@ def test_a_peer_padt_means_no_padt_back(side):
     pair.advance(1)
     assert only(wire_frames(pair), disc=C.PADT) == []
     assert (cs if side == "client" else acs).gone
+
+
+def test_the_ac_answers_pings_to_its_own_address_and_passes_the_rest_on():
+    from frames import session
+
+    from pppemu import icmp
+    from pppemu.events import Packet
+    pair, cs, acs = up_pair()
+    to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
+    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
+    (reply,) = drain(pair.ac)
+    assert reply.protocol == C.PROTO_IPV4 and icmp.parse_echo_reply(reply.info) == ("10.0.0.1", 5, 1)
+    assert not of_type(events(pair.ac), Packet)
+    beyond = icmp.echo_request("10.0.0.100", "192.0.2.1", 5, 2)
+    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, beyond), pair.now)
+    assert drain(pair.ac) == []
+    (pkt,) = of_type(events(pair.ac), Packet)
+    assert pkt.data == beyond and pkt.key == acs.key
+
+
+def test_an_ac_told_not_to_answer_pings_passes_them_on():
+    from frames import session
+
+    from pppemu import icmp
+    from pppemu.events import Packet
+    pair, cs, acs = up_pair(ac={"answer_ping": False})
+    to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
+    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
+    assert drain(pair.ac) == [] and [p.data for p in of_type(events(pair.ac), Packet)] == [to_ac]
+
+
+def test_client_session_states_follow_the_phases():
+    lone = Lone()
+    assert lone.session.state == "establish"
+    lone.open_lcp()
+    assert lone.session.state == "network"
+    role = lone_client()
+    cs = role.add_session(CLIENT_MAC, 0.0)
+    assert cs.state == "discovery" and cs.session_id == 0 and cs.deadline == 1.0
+    pair, cs, acs = up_pair()
+    assert cs.state == "up" and acs.state == "up"
+    pair.client.close(pair.now)
+    pair.advance(5)
+    assert cs.state == "closed" and acs.state == "closed" and acs.username == "alice"
