@@ -1,0 +1,196 @@
+"""The checker: demultiplexes frames into discovery and sessions and runs the rules on each."""
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterable
+
+from pppemu.wire import DecodeError, decode_control, decode_options
+from pppemu.wire.const import (
+    CONF_ACK,
+    CONF_NAK,
+    CONF_REJ,
+    CONF_REQ,
+    ETH_DISCOVERY,
+    ETH_QINQ,
+    ETH_SESSION,
+    ETH_VLAN,
+    PROTO_CHAP,
+    PROTO_LCP,
+    PROTO_PAP,
+)
+
+from . import auth, ipcp, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
+from .catalog import RULES, Violation
+from .model import AC, CLIENT, Frame, Host, Session
+from .packet import Ppp
+
+log = logging.getLogger(__name__)
+
+_TAG_TPIDS = (ETH_VLAN, ETH_QINQ, 0x9100)
+_MAX_SESSIONS = 200_000  # remembered sessions (ended ones included) before the oldest are forgotten
+_MAX_HOSTS = 200_000
+
+
+class Checker:
+    """Feed frames in wire order; every rule violation found is appended to ``violations``."""
+
+    def __init__(self, restart_timer: float = 3.0, max_configure: int = 10, max_terminate: int = 2):
+        self.restart_timer = restart_timer
+        self.max_configure = max_configure
+        self.max_terminate = max_terminate
+        self.padt_grace = 1.0  # seconds during which frames already in flight may follow a PADT
+        self.violations: list[Violation] = []
+        self.internal_errors = 0  # bugs in the checker itself; never raised to the caller
+        self.count = 0
+        self.hosts: dict[tuple, Host] = {}          # (vlan, host MAC) -> discovery seen from it
+        self.sessions: dict[tuple, Session] = {}    # (vlan, low MAC, high MAC, sid) -> session
+        self.roles: dict[tuple, str] = {}           # (vlan, MAC) -> CLIENT or AC, learnt from discovery
+        self.pending: dict[tuple, int] = {}         # (vlan, host, AC) -> frame of a PADR not yet answered
+        self.pads_pairs: set[tuple] = set()         # (vlan, host, AC) that completed a discovery
+        self._finished = False
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def feed(self, frame: bytes, ts: float) -> None:
+        self.count += 1
+        try:
+            f = _ethernet(self.count, float(ts), bytes(frame))
+            if f is None:
+                return
+            if f.ethertype == ETH_DISCOVERY:
+                rfc2516.discovery(self, f)
+            elif f.ethertype == ETH_SESSION:
+                self._session_frame(f)
+        except Exception:  # the judge must outlive any input; count and log its own bugs
+            self.internal_errors += 1
+            log.exception("conformance checker failed on frame %d", self.count)
+
+    def finish(self) -> list[Violation]:
+        if not self._finished:
+            self._finished = True
+            try:
+                rfc1661.finish(self)
+            except Exception:
+                self.internal_errors += 1
+                log.exception("conformance checker failed at the end of the capture")
+        return list(self.violations)
+
+    # -- output --------------------------------------------------------------------------------
+
+    def report(self, rule_id: str, frames: Iterable[int], session: str, side: str, message: str) -> None:
+        r = RULES[rule_id]
+        numbers = tuple(sorted({n for n in frames if n}))
+        self.violations.append(Violation(rule_id, r.rfc, r.level, numbers, session, side, message))
+
+    def report_ppp(self, rule_id: str, p: Ppp, message: str, *earlier: int, side: str | None = None) -> None:
+        self.report(rule_id, (*earlier, p.number), p.label, side or p.side, message)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def session_key(self, f: Frame, sid: int) -> tuple:
+        a, b = (f.src, f.dst) if f.src < f.dst else (f.dst, f.src)
+        return (f.vlan, a, b, sid)
+
+    def new_session(self, key: tuple, session: Session) -> Session:
+        self.sessions.pop(key, None)
+        if len(self.sessions) >= _MAX_SESSIONS:
+            self.sessions.pop(next(iter(self.sessions)))
+        self.sessions[key] = session
+        return session
+
+    def host(self, vlan: tuple, mac: bytes) -> Host:
+        key = (vlan, mac)
+        h = self.hosts.get(key)
+        if h is None:
+            if len(self.hosts) >= _MAX_HOSTS:
+                self.hosts.pop(next(iter(self.hosts)))
+            h = self.hosts[key] = Host()
+        return h
+
+    def learn_role(self, vlan: tuple, mac: bytes, role: str) -> None:
+        if len(self.roles) < _MAX_HOSTS or (vlan, mac) in self.roles:
+            self.roles[(vlan, mac)] = role
+
+    def _session_for(self, f: Frame, sid: int) -> tuple[Session, bool]:
+        key = self.session_key(f, sid)
+        s = self.sessions.get(key)
+        if s is not None:
+            return s, False
+        client = ac = None
+        src_role, dst_role = self.roles.get((f.vlan, f.src)), self.roles.get((f.vlan, f.dst))
+        if src_role == AC or dst_role == CLIENT:
+            ac, client = f.src, f.dst
+        elif src_role == CLIENT or dst_role == AC:
+            client, ac = f.src, f.dst
+        return self.new_session(key, Session(f.vlan, sid, client, ac, from_start=False)), True
+
+    def _session_frame(self, f: Frame) -> None:
+        header = rfc2516.session_header(self, f)
+        if header is None:
+            return
+        sid, ppp = header
+        session, new = self._session_for(f, sid)
+        if new:
+            rfc2516.before_pads(self, f, session)
+        if not rfc2516.session_traffic(self, f, session):
+            return
+        sender, receiver = session.peer(f.src), session.peer(f.dst)
+        protocol, info, compressed = rfc1661.protocol_field(self, f, session, ppp)
+        if protocol is None:
+            return
+        p = Ppp(f, session, sender, receiver, protocol, info)
+        if compressed:
+            rfc1661.compressed_protocol(self, p)
+        rfc1661.rejected_protocol_sent(self, p)
+        if protocol == PROTO_LCP or 0x8000 <= protocol <= 0xBFFF:
+            self._control(p)
+        elif protocol == PROTO_CHAP:
+            auth.chap(self, p)
+        elif protocol == PROTO_PAP:
+            auth.pap(self, p)
+        elif protocol < 0x4000:
+            network.datagram(self, p)
+        tracking.remember(p)
+
+    def _control(self, p: Ppp) -> None:
+        try:
+            p.control = decode_control(p.info)
+        except DecodeError as e:
+            self.report_ppp(rfc1661.PACKET_LENGTH, p, f"malformed control packet: {e}")
+            return
+        if p.control.code in (CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ):
+            try:
+                p.options = decode_options(p.control.data)
+            except DecodeError as e:
+                self.report_ppp(rfc1661.OPTION_LENGTH, p, f"{p.control.name}: {e}")
+        rfc1661.control(self, p)
+        if p.protocol == PROTO_LCP:
+            rfc2516.lcp(self, p)
+            rfc4638.lcp(self, p)
+        else:
+            ipcp.control(self, p)
+            ipv6cp.control(self, p)
+        tracking.control(self, p)
+
+
+def _ethernet(number: int, ts: float, data: bytes) -> Frame | None:
+    if len(data) < 14:
+        return None
+    dst, src, ethertype = data[:6], data[6:12], struct.unpack_from("!H", data, 12)[0]
+    offset = 14
+    vlan: tuple[int, ...] = ()
+    while ethertype in _TAG_TPIDS:
+        if len(data) < offset + 4:
+            return None
+        tci, ethertype = struct.unpack_from("!HH", data, offset)
+        vlan += (tci & 0x0FFF,)
+        offset += 4
+    return Frame(number, ts, dst, src, vlan, ethertype, data[offset:])
+
+
+def check_frames(frames: Iterable[tuple[float, bytes]], **kw) -> list[Violation]:
+    checker = Checker(**kw)
+    for ts, frame in frames:
+        checker.feed(frame, ts)
+    return checker.finish()

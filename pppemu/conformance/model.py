@@ -1,0 +1,192 @@
+"""What the checker remembers: discovery per host, and per PPPoE session each peer's view of
+the negotiations it takes part in. Only what a rule needs; everything keyed, nothing scanned."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from pppemu.wire import mac_str
+from pppemu.wire.const import PROTO_LCP
+
+CLIENT = "client"
+AC = "ac"
+UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class Frame:
+    number: int
+    ts: float
+    dst: bytes
+    src: bytes
+    vlan: tuple[int, ...]  # VLAN ids, outermost first
+    ethertype: int
+    payload: bytes
+
+
+@dataclass(slots=True)
+class Sent:
+    """One discovery packet as sent: its tags and the frame it came in."""
+    frame: Frame
+    tags: list[tuple[int, bytes]]
+
+    def values(self, tag_type: int) -> list[bytes]:
+        return [v for t, v in self.tags if t == tag_type]
+
+
+@dataclass(slots=True)
+class Host:
+    """Discovery as seen for one host MAC (on one VLAN)."""
+    padis: deque = field(default_factory=lambda: deque(maxlen=8))  # recent PADIs (Sent)
+    pados: dict = field(default_factory=dict)   # AC MAC -> deque of its recent PADOs (Sent) to this host
+    padrs: dict = field(default_factory=dict)   # AC MAC -> deque of this host's recent PADRs (Sent) to it
+
+    def add(self, table: dict, ac: bytes, sent: Sent) -> None:
+        recent = table.get(ac)
+        if recent is None:
+            recent = table[ac] = deque(maxlen=8)
+        recent.append(sent)
+
+
+class Negotiation:
+    """One sender's side of one control protocol (LCP or an NCP), in the RFC 1661 sense.
+
+    Only the sender's own packets and the peer's answers move it, so "Opened" here is what the
+    sender itself must have seen before it may act as Opened (RFC 1661 section 4).
+    """
+    __slots__ = ("known", "requests", "last_request", "peer_spoke", "unanswered", "ack_sent", "ack_rcvd",
+                 "acked", "granted", "terms", "last_term", "peer_spoke_since_term", "term_unanswered",
+                 "replies", "echoes", "answered", "peer_request_ts", "refused", "peer_requested",
+                 "max_configure_reported", "max_terminate_reported")
+
+    def __init__(self, known: bool):
+        self.known = known              # False while the capture has not shown where it stands
+        self.requests: dict[int, bytes] = {}   # identifier -> options of its Configure-Requests
+        self.last_request: tuple[int, bytes, float, int] | None = None  # ident, options, ts, frame
+        self.peer_spoke = False         # the peer sent something on this protocol since the last request
+        self.unanswered = 0             # Configure-Requests since the peer last answered one
+        self.ack_sent = False           # it has acknowledged the peer's request
+        self.refused = False            # its latest answer to the peer was a Nak or Reject
+        self.peer_requested = False     # the peer has sent a Configure-Request
+        self.ack_rcvd = False           # the peer acknowledged its current request
+        self.acked: list[tuple[int, bytes]] | None = None    # its own options, as the peer acknowledged them
+        self.granted: list[tuple[int, bytes]] | None = None  # the peer's options it acknowledged
+        self.terms: dict[int, int] = {}  # identifier -> frame of its pending Terminate-Requests
+        self.last_term: tuple[int, bytes, float, int] | None = None
+        self.peer_spoke_since_term = False
+        self.term_unanswered = 0
+        self.replies: dict[tuple[int, bytes], dict[int, int]] = {}  # peer request -> {reply code: frame}
+        self.echoes: dict[int, int] = {}  # identifier -> frame of its Echo-Requests
+        self.answered: dict[int, float] = {}  # request identifier -> when the peer validly answered it
+        self.peer_request_ts: float | None = None  # when the peer last sent a Configure-Request
+        self.max_configure_reported = False
+        self.max_terminate_reported = False
+
+    @property
+    def opened(self) -> bool:
+        """Could it be Opened? Its own Configure-Ack may be missing from a capture taken past a loss,
+        so an unanswered request of the peer counts as possibly acknowledged; a Nak or Reject does not."""
+        if not (self.known and self.ack_rcvd):
+            return False
+        return self.ack_sent or (self.peer_requested and not self.refused)
+
+    def close(self) -> None:
+        self.ack_sent = self.ack_rcvd = False
+        self.refused = self.peer_requested = False
+        self.acked = None
+        self.granted = None
+
+
+class Peer:
+    """One end of a PPPoE session."""
+    __slots__ = ("mac", "negs", "recent", "stopped", "challenges", "challenge_values", "responses",
+                 "pap_requests", "auth_sent", "auth_rcvd", "first_lcp_request", "known_start")
+
+    def __init__(self, mac: bytes, known_start: bool):
+        self.mac = mac
+        self.known_start = known_start
+        self.negs: dict[int, Negotiation] = {}
+        self.recent: dict[int, deque] = {}  # protocol -> (frame, information) of its latest packets
+        self.stopped: dict[int, tuple[float, int]] = {}  # protocol -> (ts, frame) of the peer's Protocol-Reject
+        self.challenges: dict[int, tuple[bytes, int]] = {}  # CHAP ident -> (value, frame) it sent
+        self.challenge_values: dict[bytes, int] = {}  # CHAP value -> ident, for uniqueness
+        self.responses: dict[int, int] = {}  # CHAP ident -> frame of its Responses
+        self.pap_requests: dict[int, int] = {}  # PAP ident -> frame of its Authenticate-Requests
+        self.auth_sent = False  # it sent CHAP Success / PAP Ack (it is satisfied with the peer)
+        self.auth_rcvd = False  # it received CHAP Success / PAP Ack (the peer is satisfied with it)
+        self.first_lcp_request = True
+
+    def neg(self, protocol: int) -> Negotiation:
+        n = self.negs.get(protocol)
+        if n is None:
+            # A session whose start was seen begins in the Initial state everywhere; otherwise
+            # LCP is unknown until it is renegotiated, and so are the NCPs.
+            n = self.negs[protocol] = Negotiation(self.known_start)
+        return n
+
+    def lcp(self) -> Negotiation:
+        return self.neg(PROTO_LCP)
+
+    def reset_above_lcp(self) -> None:
+        """LCP left Opened (This-Layer-Down): the NCPs and authentication start over."""
+        for protocol, n in self.negs.items():
+            if protocol != PROTO_LCP:
+                n.close()
+        self.auth_sent = self.auth_rcvd = False
+
+
+class Session:
+    """A PPPoE session: a host MAC, an AC MAC and a session id (RFC 2516 section 4)."""
+    __slots__ = ("vlan", "sid", "client", "ac", "peers", "from_start", "max_payload", "padt", "ended_reported",
+                 "pads_frame")
+
+    def __init__(self, vlan: tuple[int, ...], sid: int, client: bytes | None, ac: bytes | None, from_start: bool):
+        self.vlan = vlan
+        self.sid = sid
+        self.client = client
+        self.ac = ac
+        self.from_start = from_start
+        self.peers: dict[bytes, Peer] = {}
+        self.max_payload: int | None = None  # RFC 4638 PPP-Max-Payload both ends agreed on
+        self.padt: tuple[float, int, bytes] | None = None  # ts, frame, sender of the PADT
+        self.ended_reported = False
+        self.pads_frame = 0
+
+    def peer(self, mac: bytes) -> Peer:
+        p = self.peers.get(mac)
+        if p is None:
+            p = self.peers[mac] = Peer(mac, self.from_start)
+        return p
+
+    def other(self, mac: bytes) -> bytes | None:
+        for m in self.peers:
+            if m != mac:
+                return m
+        return None
+
+    def side(self, mac: bytes) -> str:
+        if mac == self.client:
+            return CLIENT
+        if mac == self.ac:
+            return AC
+        return UNKNOWN
+
+    def learn(self, mac: bytes, role: str, other: bytes) -> None:
+        """Fill in the roles when something on the wire reveals them."""
+        if self.client is None and self.ac is None:
+            if role == AC:
+                self.ac, self.client = mac, other
+            elif role == CLIENT:
+                self.client, self.ac = mac, other
+
+    def label(self, a: bytes, b: bytes) -> str:
+        first, second = (self.client, self.ac) if self.client and self.ac else (a, b)
+        return f"{mac_str(first)} <-> {mac_str(second)} sid 0x{self.sid:04x}{vlan_label(self.vlan)}"
+
+
+def vlan_label(vlan: tuple[int, ...]) -> str:
+    return " vlan " + ".".join(str(v) for v in vlan) if vlan else ""
+
+
+def pair_label(client: bytes, ac: bytes, vlan: tuple[int, ...]) -> str:
+    return f"{mac_str(client)} <-> {mac_str(ac)}{vlan_label(vlan)}"
