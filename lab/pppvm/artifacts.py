@@ -43,7 +43,8 @@ LIBRARIES = ["libc6", "libcrypt1", "libpam0g", "libpcap0.8", "libssl3", "libsyst
 PROGRAMS = ["usr/sbin/pppd", "usr/sbin/pppoe", "usr/sbin/pppoe-server", "usr/lib/pppd/2.4.9/pppoe.so"]
 PLUGIN_DIR = "usr/lib/pppd/2.4.9"
 MODULES = ["virtio_pci", "virtio_net", "9pnet_virtio", "9p", "ppp_generic", "pppox", "pppoe", "slhc",
-           "ppp_deflate", "bsd_comp"]
+           "ppp_deflate", "bsd_comp",
+           "ppp_async"]  # pppoe-server without kernel mode runs pppd on a pty: the async line discipline
 
 
 @dataclass(frozen=True)

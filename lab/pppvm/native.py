@@ -32,7 +32,7 @@ class NativePeer:
                 raise ValueError(f"a native peer takes files under {ETC_PPP} only, not {path}")
             target = self.etc / path[len(ETC_PPP):]
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content)
+            target.write_text(content.replace("@SHARE@", self.share_path))
             target.chmod(0o600)
         self.iface = iface
         self.procs: dict[str, subprocess.Popen] = {}
@@ -59,6 +59,9 @@ class NativePeer:
 
     def log(self, name: str) -> Path:
         return self.share / f"{name}.log"
+
+    def pid(self, name: str) -> int:
+        return self.procs[name].pid
 
     def kill(self, name: str, sig: str = "TERM") -> None:
         self.procs[name].send_signal(getattr(signal, f"SIG{sig}"))

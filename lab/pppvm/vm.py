@@ -21,6 +21,7 @@ from pppvm.cpio import Cpio
 BOOT_TIMEOUT = 90  # TCG on two busy cores: a boot is ~3 s alone, much longer under load
 KERNEL_ARGS = ("console=ttyS0 panic=-1 loglevel=4 mitigations=off tsc=reliable no_timer_check "
                "i8042.noaux i8042.nokbd i8042.nopnp rdinit=/init")
+SHARE_MARK = "@SHARE@"  # in a file given to the peer: the directory whose files the host reads
 _accel: str | None = None
 
 
@@ -135,6 +136,12 @@ class PeerVM:
     def log(self, name: str) -> Path:
         return self.share / f"{name}.log"
 
+    def pid(self, name: str) -> int:
+        status, output = self.sh(f"cat /run/{name}.pid")
+        if status != 0:
+            raise VMError(f"no pid for {name}: {output}")
+        return int(output)
+
     def kill(self, name: str, sig: str = "TERM") -> None:
         status, output = self.sh(f"kill -{sig} $(cat /run/{name}.pid)")
         if status != 0:
@@ -182,7 +189,7 @@ def _run_archive(files: dict[str, str], hostname: str) -> bytes:
     archive = Cpio()
     archive.file("etc/run.conf", f"HOSTNAME={hostname}\n".encode())
     for path, content in files.items():
-        archive.file(path, content.encode(), 0o600)
+        archive.file(path, content.replace(SHARE_MARK, PeerVM.share_path).encode(), 0o600)
     return archive.bytes()
 
 
