@@ -20,6 +20,7 @@ from .io.link import PacketLink
 from .io.loop import EventLoop
 from .lcp import accepted_auth
 from .session import PppConfig
+from .verdict import live_checker
 from .wire import const as C
 from .wire.ethernet import mac_bytes
 
@@ -32,13 +33,15 @@ class PPPoESession:
     def __init__(self, iface: str, username: str, password: str, *, auth: str = "any",
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
                  mru: int = C.PPPOE_MRU, echo_interval: float = 30.0, echo_failure: int = 3,
-                 ipv6: bool = False, pcap: str | None = None, verbose: bool = False):
+                 ipv6: bool = False, pcap: str | None = None, verbose: bool = False, conformance: bool = False):
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)
         self._mac = mac_bytes(mac) if mac else self._link.mac
         self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name))
-        self._loop = EventLoop(self._role, self._link, self._on_event, pcap=pcap, verbose=verbose)
+        self._checker = live_checker(conformance)
+        self._loop = EventLoop(self._role, self._link, self._on_event, pcap=pcap, verbose=verbose,
+                               checker=self._checker)
         self._received: queue.Queue = queue.Queue()
         self._up = threading.Event()
         self._down = threading.Event()
@@ -69,7 +72,12 @@ class PPPoESession:
             self._loop.run_in_thread()
 
     def start(self, timeout: float = 30.0) -> PPPoESession:
-        """Bring the session up; returns once IPCP is open, raises PPPoEError otherwise."""
+        """Bring the session up; returns once IPCP is open, raises PPPoEError otherwise.
+
+        The peer may bring its own interface up a moment after IPCP opens (pppd's kernel
+        drops IP for a few milliseconds), so a first packet sent at once may go unanswered:
+        send it again rather than conclude the session is broken.
+        """
         self.runbg()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -121,6 +129,12 @@ class PPPoESession:
         from scapy.layers.inet import IP
         from scapy.layers.inet6 import IPv6
         return IP(event.data) if event.protocol == C.PROTO_IPV4 else IPv6(event.data)
+
+    def violations(self) -> list:
+        """With conformance=True: the RFC violations seen so far, on both sides (see `pppemu check`)."""
+        if self._checker is None:
+            raise PPPoEError("create the session with conformance=True to judge it")
+        return self._checker.finish() if self._closed else list(self._checker.violations)
 
     def close(self, timeout: float = 10.0) -> None:
         """Terminate gracefully (LCP Terminate-Request, PADT) and release the interface."""

@@ -83,6 +83,9 @@ def client(
     remote_id: str | None = typer.Option(None, help="Agent-Remote-Id sent likewise; may contain {n}."),
     report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
+    conformance: bool = typer.Option(False, help="Judge every frame sent and received against the RFCs "
+                                     "(RFC 2516, 1661, 1994, 1334, 1332, 1877, 5072, 4638); print the "
+                                     "violations of both sides at exit and add them to the JSON report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
 ):
     """Bring up subscriber sessions, print each phase, optionally ping the gateway, then terminate.
@@ -108,7 +111,7 @@ def client(
         verbose=verbose, echo_interval=echo_interval, echo_failure=echo_failure, ipv6=ipv6,
         setup_timeout=timeout, sessions=sessions, mac_base=mac_base, rate=rate,
         max_outstanding=max_outstanding, stop_rate=stop_rate, tun=tun, default_route=default_route,
-        circuit_id=circuit_id, remote_id=remote_id)
+        circuit_id=circuit_id, remote_id=remote_id, conformance=conformance)
     try:
         code = cmd_client.run(opts)
     except LinkError as exc:
@@ -140,6 +143,9 @@ def ac(
                                "a status line every 10 s instead."),
     report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
     pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
+    conformance: bool = typer.Option(False, help="Judge every frame sent and received against the RFCs "
+                                     "(RFC 2516, 1661, 1994, 1334, 1332, 1877, 5072, 4638); print the "
+                                     "violations of both sides at exit and add them to the JSON report."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
 ):
     """Serve PPPoE sessions until SIGINT/SIGTERM, then send Terminate-Request and PADT to each and exit 0.
@@ -155,12 +161,40 @@ def ac(
         dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),
         auth=auth.value, secrets_file=secrets, user=user, password=password, echo_interval=echo_interval,
         echo_failure=echo_failure, max_sessions=max_sessions, max_sessions_per_mac=max_sessions_per_mac,
-        mru=mru, ipv6=ipv6, tun=tun, report=report, pcap=pcap, verbose=verbose, quiet=quiet)
+        mru=mru, ipv6=ipv6, tun=tun, report=report, pcap=pcap, verbose=verbose, quiet=quiet,
+        conformance=conformance)
     try:
         code = cmd_ac.run(opts)
     except (LinkError, PoolError, SecretsError, cmd_ac.ConfigError) as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command()
+def check(
+    capture: str = typer.Argument(..., help="A pcap or pcapng file of PPPoE traffic (Ethernet, VLAN tags allowed)."),
+    json_out: str | None = typer.Option(None, "--json", help="Also write the violations to this JSON file."),
+):
+    """Judge a capture against the RFCs and print every violation, per session and per side.
+
+    Sides are told apart by discovery: the MAC that sends PADI/PADR is the client, the one that
+    sends PADO/PADS the access concentrator. Each violation names the RFC section, MUST or SHOULD,
+    the frame numbers (as Wireshark counts them) and what was wrong. Exit codes: 0 no violation,
+    1 violations found, 2 the file cannot be read.
+    """
+    from . import verdict
+    from .conformance import CaptureError, check_pcap
+    try:
+        violations = check_pcap(capture)
+    except (CaptureError, OSError) as exc:
+        fail(f"cannot read {capture}: {exc}")
+    from .console import printable
+    for line in verdict.summary(violations).replace("conformance: ", f"{capture}: ", 1).splitlines():
+        print(printable(line))
+    if json_out:
+        from . import report
+        report.write(json_out, verdict.report_section(violations))
+    raise typer.Exit(1 if violations else 0)
 
 
 def main() -> None:

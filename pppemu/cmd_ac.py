@@ -5,7 +5,7 @@ import signal
 import time
 from dataclasses import dataclass
 
-from . import report
+from . import report, verdict
 from .ac import AcConfig, AcRole
 from .console import Console
 from .events import Packet
@@ -43,6 +43,7 @@ class AcOptions:
     verbose: bool = False
     quiet: bool = False
     status_interval: float = 10.0
+    conformance: bool = False
 
 
 class ConfigError(Exception):
@@ -81,7 +82,8 @@ def run(opts: AcOptions) -> int:
         if not quiet_sessions:
             console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
 
-    loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    checker = verdict.live_checker(opts.conformance)
+    loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose, checker=checker)
     if opts.quiet:
         def status(now: float) -> None:
             up = sum(1 for s in role.sessions.values() if s.up_at is not None)
@@ -115,11 +117,15 @@ def run(opts: AcOptions) -> int:
         role.close(time.monotonic())
         loop.run(until=lambda: not role.sessions, timeout=ppp.restart_timer * ppp.max_terminate + 1)
     finally:
+        extra = {"setup_rate": setup_rate(list(role.sessions.values()) + list(role.ended)),
+                 "pool": {"size": role.pool.size, "free": role.pool.free, "in_use": role.pool.in_use},
+                 "link": {"send_errors": link.send_errors}}
+        if checker is not None:
+            violations = checker.finish()
+            console.say_lines(verdict.summary(violations))
+            extra["conformance"] = verdict.report_section(violations)
         if opts.report:
-            report.write(opts.report, report.build(role, "ac", {
-                "setup_rate": setup_rate(list(role.sessions.values()) + list(role.ended)),
-                "pool": {"size": role.pool.size, "free": role.pool.free, "in_use": role.pool.in_use},
-                "link": {"send_errors": link.send_errors}}))
+            report.write(opts.report, report.build(role, "ac", extra))
             console.say(f"report written to {opts.report}")
         loop.close()
         if tun is not None:

@@ -6,7 +6,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from . import icmp, report
+from . import icmp, report, verdict
 from .client import ClientConfig, ClientRole
 from .console import Console
 from .discovery import line_id_tag
@@ -55,6 +55,7 @@ class ClientOptions:
     circuit_id: str | None = None
     remote_id: str | None = None
     extra_tags: tuple = field(default_factory=tuple)
+    conformance: bool = False
 
 
 def session_mac(base: bytes, n: int) -> bytes:
@@ -141,7 +142,8 @@ def run(opts: ClientOptions) -> int:
     max_out = opts.max_outstanding
     pacer = Pacer(opts.sessions, opts.rate, start_session,
                   may_act=(lambda: tracker.in_setup < max_out) if max_out else (lambda: True))
-    loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose)
+    checker = verdict.live_checker(opts.conformance)
+    loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose, checker=checker)
     loop.timers.append(pacer)
     if tun is not None:
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
@@ -202,9 +204,12 @@ def run(opts: ClientOptions) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        extra = {"setup_rate": setup_rate(role.sessions.values()), "link": {"send_errors": link.send_errors}}
+        if checker is not None:
+            violations = checker.finish()
+            console.say_lines(verdict.summary(violations))
+            extra["conformance"] = verdict.report_section(violations)
         if opts.report:
-            extra = {"setup_rate": setup_rate(role.sessions.values()),
-                     "link": {"send_errors": link.send_errors}}
             report.write(opts.report, report.build(role, "client", extra))
             console.say(f"report written to {opts.report}")
         loop.close()

@@ -8,6 +8,14 @@ import time
 from .events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionUp
 
 
+def printable(text: str) -> str:
+    """Text fit for a terminal or a log line: control characters (newlines, ANSI escapes)
+    escaped, so text a peer sent (a Terminate reason, a PADT error) cannot forge lines
+    or drive the terminal. The JSON report keeps the text as received."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                   for c in text)
+
+
 class Console:
     def __init__(self, prefix: str = "", stream=None, quiet: bool = False):
         self.start = time.monotonic()
@@ -16,9 +24,14 @@ class Console:
         self.quiet = quiet
 
     def say(self, text: str) -> None:
+        """One line; anything that is not printable in it is escaped."""
         if self.quiet:
             return
-        print(f"[{time.monotonic() - self.start:8.3f}] {self.prefix}{text}", file=self.stream, flush=True)
+        print(f"[{time.monotonic() - self.start:8.3f}] {self.prefix}{printable(text)}", file=self.stream, flush=True)
+
+    def say_lines(self, text: str) -> None:
+        for line in text.splitlines():
+            self.say(line)
 
     def event(self, event, who: str = "", ac: bool = False) -> None:
         """Print a role event (data packets are not printed). `ac`: seen from the AC's side."""

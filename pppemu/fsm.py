@@ -177,6 +177,8 @@ TABLE: dict[tuple[State, str], tuple[tuple[str, ...], State]] = {
 
 # States in which the restart timer runs (RFC 1661 section 4.6).
 TIMER_STATES = frozenset({S.CLOSING, S.STOPPING, S.REQ_SENT, S.ACK_RCVD, S.ACK_SENT})
+# Restart timer for a request still unanswered when the peer's first request arrives.
+QUICK_RESTART = 0.2
 # States whose transitions use Max-Terminate rather than Max-Configure for irc.
 TERMINATING = frozenset({S.CLOSING, S.STOPPING})
 
@@ -321,13 +323,11 @@ class Fsm:
         except DecodeError:
             return  # malformed: discard
         first, self.peer_heard = not self.peer_heard, True
-        if first and self.state == S.REQ_SENT and not self.reply_seen:
-            # The peer is listening now; our request may have reached it before it was
-            # (pppd's PPPoE plugin binds the session only after PADS). Resend it at once,
-            # ahead of our answer, instead of after the restart timer: a peer that did
-            # get it is still waiting for our Ack, so it just acknowledges it twice.
-            self._send(C.CONF_REQ, self.req_id, self.req_options)
-            self.deadline = now + self.restart_timer
+        if first and self.state == S.REQ_SENT and not self.reply_seen and self.deadline is not None:
+            # The peer has just shown it is listening, yet our request is unanswered: it may
+            # have arrived before the peer listened (pppd's PPPoE plugin binds the session
+            # only after PADS). Expect the answer within a round trip, not a restart timer.
+            self.deadline = min(self.deadline, now + QUICK_RESTART)
         if self.state in (S.CLOSED, S.CLOSING, S.STOPPING):
             code, reply = C.CONF_ACK, options  # answered with sta or ignored, never judged
         else:

@@ -80,6 +80,9 @@ class LcpPolicy(Policy):
                 peer_mru = struct.unpack("!H", value)[0]
                 if peer_mru < MIN_MRU:
                     naks.append((opt, struct.pack("!H", MIN_MRU)))
+                elif peer_mru > self.max_mru:
+                    # More than PPPoE carries (RFC 2516 section 7 without RFC 4638): offer the most it does.
+                    naks.append((opt, struct.pack("!H", self.max_mru)))
             elif opt == C.LCP_MAGIC and len(value) == 4:
                 peer_magic = struct.unpack("!I", value)[0]
                 if peer_magic == 0 or peer_magic == self.magic:

@@ -7,7 +7,20 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "lab"))
 
+import harness  # noqa: E402
+from conformance_judge import judge_pair, judge_pcap, report, tshark_findings  # noqa: E402
 from nslab import Lab, namespaces  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def judge_every_exchange():
+    """Every client<->AC exchange made in memory goes through the conformance checker."""
+    harness.CREATED.clear()
+    yield
+    pairs, harness.CREATED[:] = list(harness.CREATED), []
+    for pair in pairs:
+        violations = judge_pair(pair)
+        assert not violations, "RFC violations in the exchange:\n" + report(violations)
 
 
 @pytest.fixture
@@ -20,3 +33,9 @@ def lab(tmp_path):
     finally:
         lab.close()
         assert lab.ac_ns not in namespaces() and lab.cl_ns not in namespaces()
+    # Both ends capture to pcap; each capture must satisfy the checker and Wireshark.
+    for pcap in lab.pcaps:
+        if pcap.exists() and pcap.stat().st_size > 24:
+            violations = judge_pcap(pcap)
+            assert not violations, f"RFC violations in {pcap.name}:\n" + report(violations)
+            assert not tshark_findings(pcap), f"Wireshark finds errors in {pcap.name}: {tshark_findings(pcap)}"

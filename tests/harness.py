@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable
 
 from pppemu.ac import AcConfig, AcRole
@@ -38,37 +39,56 @@ class Pair:
         self.ac_events: list = []
         self.filter: FrameFilter = lambda direction, frame: True
         self.wire: list[tuple[str, bytes]] = []
-        # What actually arrived, in order, as a tap in the middle would see it:
-        # (time, direction, frame, injected by the test rather than sent by a role).
-        self.delivered: list[tuple[float, str, bytes, bool]] = []
+        # Each side's own capture, as a tap on its interface would record it: what it sent,
+        # when it sent it, and what reached it (lost frames are in the sender's only).
+        # Entries are (time, frame, injected by the test rather than sent by a role).
+        self.seen: dict[str, list[tuple[float, bytes, bool]]] = {"client": [], "ac": []}
+        self.judged = True  # False only where the test feeds random mutations
+        # Violations a test provokes on purpose, as (rule id, side): they must occur.
+        self.expected_violations: set[tuple[str, str]] = set()
         CREATED.append(self)
 
     def add(self, n: int = 1, **kw):
         return [self.client.add_session(client_mac(len(self.client.sessions) + 1), self.now, **kw)
                 for _ in range(n)]
 
+    def _role(self, side: str):
+        return self.client if side == "client" else self.ac
+
+    def _collect(self, side: str, in_flight: deque) -> None:
+        """Take what a side has sent: into its capture and onto the wire."""
+        direction = "c2a" if side == "client" else "a2c"
+        for frame in self._role(side).frames_to_send():
+            self.wire.append((direction, frame))
+            self.seen[side].append((self.now, frame, False))
+            in_flight.append((direction, frame))
+
     def transfer(self) -> int:
-        """Deliver frames until both sides are quiet; returns the number delivered."""
+        """Deliver frames, one at a time and in order, until both sides are quiet; returns the number delivered.
+
+        Each side's answers are taken right after the frame that caused them, so its
+        capture shows cause and effect in the order they happened.
+        """
         moved = 0
-        while True:
-            batch = [("c2a", f) for f in self.client.frames_to_send()] + \
-                    [("a2c", f) for f in self.ac.frames_to_send()]
-            self._drain_events()
-            if not batch:
-                return moved
-            for direction, frame in batch:
-                self.wire.append((direction, frame))
-                if not self.filter(direction, frame):
-                    continue
-                moved += 1
-                self.delivered.append((self.now, direction, frame, False))
-                (self.ac if direction == "c2a" else self.client).receive(frame, self.now)
+        in_flight: deque[tuple[str, bytes]] = deque()
+        self._collect("client", in_flight)
+        self._collect("ac", in_flight)
+        while in_flight:
+            direction, frame = in_flight.popleft()
+            if not self.filter(direction, frame):
+                continue
+            moved += 1
+            to = "ac" if direction == "c2a" else "client"
+            self.seen[to].append((self.now, frame, False))
+            self._role(to).receive(frame, self.now)
+            self._collect(to, in_flight)
+        self._drain_events()
+        return moved
 
     def inject(self, to: str, frame: bytes) -> None:
         """Hand a frame built by the test to the AC (to="ac") or the client, as if from the other side."""
-        direction = "c2a" if to == "ac" else "a2c"
-        self.delivered.append((self.now, direction, frame, True))
-        (self.ac if to == "ac" else self.client).receive(frame, self.now)
+        self.seen[to].append((self.now, frame, True))
+        self._role(to).receive(frame, self.now)
 
     def _drain_events(self):
         for role, sink in ((self.client, self.client_events), (self.ac, self.ac_events)):

@@ -22,10 +22,20 @@ def test_lcp_rejects_options_forbidden_over_pppoe():
     assert code == C.CONF_REJ and [o for o, _ in reply] == [C.LCP_ACCM, C.LCP_PFC, C.LCP_ACFC]
 
 
-@pytest.mark.parametrize("mru", [1500, 1492, 1280, 576, 128, 9000])
+@pytest.mark.parametrize("mru", [1492, 1280, 576, 128])
 def test_lcp_acks_any_sane_mru(mru):
     code, _ = lcp().check_request([(C.LCP_MRU, struct.pack("!H", mru))], False)
     assert code == C.CONF_ACK
+
+
+@pytest.mark.parametrize("mru", [1493, 1500, 9000])
+def test_lcp_naks_an_mru_above_what_pppoe_carries(mru):
+    # RFC 2516 section 7: not above 1492, unless RFC 4638 raised the limit in discovery
+    assert lcp().check_request([(C.LCP_MRU, struct.pack("!H", mru))], False) == \
+        (C.CONF_NAK, [(C.LCP_MRU, struct.pack("!H", 1492))])
+    with_rfc4638 = lcp(max_mru=1500).check_request([(C.LCP_MRU, struct.pack("!H", mru))], False)
+    assert with_rfc4638 == ((C.CONF_ACK, [(C.LCP_MRU, struct.pack("!H", mru))]) if mru <= 1500
+                            else (C.CONF_NAK, [(C.LCP_MRU, struct.pack("!H", 1500))]))
 
 
 def test_lcp_naks_a_tiny_mru_and_rejects_after_max_failure():

@@ -248,6 +248,7 @@ def test_mutated_frames_of_a_real_session_cause_no_internal_error(data):
     sys.path.insert(0, str(Path(__file__).parent))
     from harness import Pair
     pair = Pair()
+    pair.judged = False  # random mutations are not a protocol exchange to judge; robustness is the point
     pair.add(1)
     pair.advance(2)
     frames = [f for _, f in pair.wire]

@@ -26,11 +26,14 @@ log = logging.getLogger("pppemu.wire")
 
 class EventLoop:
     def __init__(self, role: Role, link: PacketLink, on_event: Callable = lambda event: None,
-                 pcap: str | None = None, verbose: bool = False, clock: Callable[[], float] = time.monotonic):
+                 pcap: str | None = None, verbose: bool = False, clock: Callable[[], float] = time.monotonic,
+                 checker=None):
         self.role, self.link, self.on_event = role, link, on_event
         self.clock = clock
         self.verbose = verbose
         self.pcap = PcapWriter(pcap) if pcap else None
+        self.checker = checker  # a conformance checker fed every frame, sent and received
+        self.tracing = bool(self.pcap or verbose or checker)
         self.selector = selectors.DefaultSelector()
         for sock in link.sockets:
             self.selector.register(sock, selectors.EVENT_READ, self._on_link)
@@ -95,7 +98,7 @@ class EventLoop:
         """Send what the role produced and hand its events out."""
         frames = self.role.frames_to_send()
         if frames:
-            if self.pcap or self.verbose:
+            if self.tracing:
                 wall = time.time()
                 for frame in frames:
                     self._trace(">", frame, wall)
@@ -107,10 +110,13 @@ class EventLoop:
 
     def _on_link(self, key, now: float) -> None:
         frames = self.link.recv_all(key.fileobj)
-        if self.pcap or self.verbose:
-            wall = time.time()
+        if self.tracing:
+            # Frame by frame, so a capture shows each answer right after what caused it.
             for frame in frames:
-                self._trace("<", frame, wall)
+                self._trace("<", frame, time.time())
+                self.role.receive(frame, now)
+                self.flush()
+            return
         for frame in frames:
             self.role.receive(frame, now)
         if frames:
@@ -126,9 +132,11 @@ class EventLoop:
             self._calls.popleft()()
 
     def _trace(self, direction: str, frame: bytes, wall: float) -> None:
-        """Record a frame in the pcap file and/or the -v log."""
+        """Record a frame in the pcap file, the -v log and the conformance checker."""
         if self.pcap:
             self.pcap.write(frame, wall)
+        if self.checker is not None:
+            self.checker.feed(frame, wall)
         if self.verbose:
             log.info("%s %s", direction, describe_frame(frame))
 
