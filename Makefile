@@ -4,16 +4,17 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 AUTH   ?= chap
 
-.PHONY: all venv test lint lab bench mutation clean
+.PHONY: all venv test lint lab bench mutation interop clean
 
 all: test
 
 $(VENV)/.installed: pyproject.toml
 	@# iproute2 for namespaces, ping and iperf3 for traffic through the lab's TUN devices,
-	@# rp-pppoe (pppoe, pppoe-server) as an independent peer in the interop tests
+	@# rp-pppoe (pppoe, pppoe-server) as an independent peer, tshark to dissect every capture
 	command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null && \
-	    command -v pppoe-server >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe)
+	    command -v pppoe-server >/dev/null && command -v tshark >/dev/null || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe tshark)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -22,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 test: venv
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not interop"
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -46,6 +47,16 @@ mutation: venv
 	    k, sv, nt, to, total = (s[x] for x in ("killed", "survived", "no_tests", "timeout", "total")); \
 	    print(f"kill rate {100 * k / max(1, k + sv + nt):.1f} % = killed / (killed + survived + not covered): " \
 	          f"killed {k}, survived {sv}, not covered {nt}, timeout {to}, total {total}")'
+
+# The real pppd 2.4.9 and rp-pppoe 3.15 against our AC and client (tests/interop). Where the
+# kernel has no PPP they run in a small qemu VM built from Debian's packages (lab/pppvm; cached
+# in lab/out/pppvm); tshark dissects every capture.
+interop: venv
+	command -v qemu-system-x86_64 >/dev/null && command -v tshark >/dev/null || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    qemu-system-x86 tshark)
+	$(PY) lab/pppvm/artifacts.py
+	$(PY) -m pytest -q -m interop tests/interop
 
 clean:
 	rm -rf $(VENV) build *.egg-info
