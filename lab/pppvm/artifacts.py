@@ -59,14 +59,17 @@ def ensure(cache: Path | None = None, log=print) -> Artifacts:
     """The cached artifacts for the current package versions, built first if missing."""
     cache = cache or Path(os.environ.get("PPPVM_CACHE", DEFAULT_CACHE))
     versions = package_versions()
-    key = _cache_key(versions)
-    directory = cache / key
-    artifacts = Artifacts(directory / "vmlinux", directory / "initramfs.cpio", QBOOT, versions)
+    directory = cache / _cache_key(versions)
+    if not (directory / "complete").exists():
+        # About to download: fresh package lists first, so the versions exist on the mirror.
+        _run(["apt-get", "update", "-q"])
+        versions = package_versions()
+        directory = cache / _cache_key(versions)
     if not (directory / "complete").exists():
         log(f"pppvm: building the peer VM ({', '.join(f'{p} {v}' for p, v in versions.items())})")
         _build(directory, versions)
         log(f"pppvm: built in {directory}")
-    return artifacts
+    return Artifacts(directory / "vmlinux", directory / "initramfs.cpio", QBOOT, versions)
 
 
 def package_versions() -> dict[str, str]:
