@@ -32,6 +32,21 @@ def test_session_comes_up_pings_and_terminates(lab, auth):
     assert "auth: ok (lab)" in ac_log.read_text()
 
 
+def test_conformance_judges_the_live_exchange_at_both_ends(lab):
+    ac, ac_log = lab.start_ac(*AC_ARGS, "--conformance", "--report", str(lab.tmp / "ac.json"))
+    result = lab.run_client("--user", "lab", "--password", "lab-secret", "--ping", "1", "--duration", "0.5",
+                            "--conformance", "--report", str(lab.tmp / "client.json"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "conformance: no RFC violations seen (either side)" in result.stdout
+    client = json.loads((lab.tmp / "client.json").read_text())["conformance"]
+    assert client == {"violations": 0, "by_side": {}, "by_rule": {}, "details": []}
+    wait_for(ac_log, "session down")
+    ac.send_signal(signal.SIGTERM)
+    assert ac.wait(timeout=15) == 0
+    assert "conformance: no RFC violations seen" in ac_log.read_text()
+    assert json.loads((lab.tmp / "ac.json").read_text())["conformance"]["violations"] == 0
+
+
 def test_wrong_password_fails_with_the_reason(lab):
     lab.start_ac(*AC_ARGS)
     result = lab.run_client("--user", "lab", "--password", "wrong", "--duration", "1")
