@@ -10,15 +10,19 @@ class PoolError(ValueError):
 
 
 class AddressPool:
+    """Addresses are handed out fresh from the range first, then released ones, oldest first,
+    so a released address rests as long as possible before reuse. Memory follows what is
+    in use, not the size of the range: a /8 costs nothing until it is handed out."""
+
     def __init__(self, spec: str, exclude: tuple[str, ...] = ()):
         first, last = self.parse(spec)
         self.bounds = (first, last)
-        excluded = {int(ipaddress.IPv4Address(e)) for e in exclude}
-        self.size = 0
-        self._free: deque[int] = deque(a for a in range(first, last + 1) if a not in excluded)
-        self.size = len(self._free)
-        if not self.size:
+        self._excluded = {a for a in (int(ipaddress.IPv4Address(e)) for e in exclude) if first <= a <= last}
+        self.size = last - first + 1 - len(self._excluded)
+        if self.size <= 0:
             raise PoolError(f"address pool {spec!r} is empty")
+        self._next = first               # the next never-used address
+        self._released: deque[int] = deque()
         self._used: set[int] = set()
 
     @staticmethod
@@ -41,21 +45,30 @@ class AddressPool:
         return first, last
 
     def allocate(self) -> str | None:
-        if not self._free:
-            return None
-        addr = self._free.popleft()
+        addr = self._fresh()
+        if addr is None:
+            if not self._released:
+                return None
+            addr = self._released.popleft()
         self._used.add(addr)
         return str(ipaddress.IPv4Address(addr))
+
+    def _fresh(self) -> int | None:
+        while self._next <= self.bounds[1]:
+            addr, self._next = self._next, self._next + 1
+            if addr not in self._excluded:
+                return addr
+        return None
 
     def release(self, addr: str) -> None:
         value = int(ipaddress.IPv4Address(addr))
         if value in self._used:
             self._used.remove(value)
-            self._free.append(value)  # to the back: a released address rests before reuse
+            self._released.append(value)  # to the back: a released address rests before reuse
 
     @property
     def free(self) -> int:
-        return len(self._free)
+        return self.size - len(self._used)
 
     @property
     def in_use(self) -> int:

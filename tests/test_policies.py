@@ -126,3 +126,25 @@ def test_pool_range_cidr_exhaustion_and_release():
     for bad in ("10.0.0.9-10.0.0.1", "banana", "10.0.0.1-"):
         with pytest.raises(PoolError):
             AddressPool(bad)
+
+
+def test_pool_costs_memory_for_what_is_in_use_not_its_size():
+    import tracemalloc
+    tracemalloc.start()
+    pool = AddressPool("0.0.0.0/0")
+    got = [pool.allocate() for _ in range(1000)]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert pool.size == 2**32 - 2 and pool.in_use == 1000 and pool.free == 2**32 - 1002
+    assert got[0] == "0.0.0.1" and got[-1] == "0.0.3.232"
+    assert peak < 1 << 20  # a thousand addresses, not four billion
+
+
+def test_pool_reuses_a_released_address_only_after_the_fresh_ones():
+    pool = AddressPool("10.0.0.1-10.0.0.3")
+    first = pool.allocate()
+    pool.release(first)
+    assert [pool.allocate(), pool.allocate(), pool.allocate(), pool.allocate()] == \
+        ["10.0.0.2", "10.0.0.3", first, None]
+    pool.release("10.0.0.9")  # not from this pool: ignored
+    assert pool.free == 0 and pool.in_use == 3
