@@ -282,6 +282,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     n = (f.number,)
     if not _unicast(f.dst):
         chk.report(PADS_UNICAST, n, label, AC, "PADS sent to a group address")
+        return  # it confirms nothing to anyone
     error = any(t in ERROR_TAGS for t, _ in sent.tags)
     if error:
         if sid != 0:
