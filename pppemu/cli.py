@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from enum import StrEnum
 
@@ -11,6 +12,9 @@ from .console import setup_logging
 from .io.link import LinkError
 from .pool import PoolError
 from .secrets import SecretsError
+
+MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
+MAX_SESSIONS = 200_000  # per client process; memory grows with the sessions up
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
     "pppemu: a both-ends PPPoE emulator in user space. `client` brings up a subscriber session "
@@ -34,12 +38,33 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def check_mac(value: str) -> None:
+def check_mac(value: str, option: str) -> None:
     from .wire.ethernet import mac_bytes
     try:
-        mac_bytes(value)
+        mac = mac_bytes(value)
     except ValueError as exc:
-        fail(str(exc))
+        fail(f"{option}: {exc}")
+    if mac[0] & 1:
+        fail(f"{option} {value} is a multicast address; a subscriber MAC must be unicast")
+
+
+def check_length(option: str, value: str, limit: int) -> None:
+    """Text that goes on the wire in a length-limited field."""
+    size = len(value.encode())
+    if size > limit:
+        fail(f"{option} is {size} bytes long; at most {limit} fit")
+
+
+def check_writable(option: str, path: str | None) -> None:
+    """Fail now, not at exit after the whole run, if an output file cannot be written."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        fail(f"{option} {path}: directory {folder} does not exist")
+    if os.path.isdir(path) or not os.access(folder, os.W_OK) or (
+            os.path.exists(path) and not os.access(path, os.W_OK)):
+        fail(f"{option} {path}: cannot write there")
 
 
 def check_ip(value: str, what: str) -> str:
@@ -57,24 +82,33 @@ def client(
     auth: ClientAuth = typer.Option(ClientAuth.any, help="Authentication we agree to do when the AC asks."),
     service: str = typer.Option("", help="Service-Name to request (empty: any)."),
     ac_name: str | None = typer.Option(None, help="Only accept a PADO from this AC-Name."),
-    mru: int = typer.Option(1492, help="MRU to request (1492 is the PPPoE maximum without RFC 4638)."),
-    max_payload: int | None = typer.Option(None, help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; "
-                                              "needs an interface MTU of payload+8)."),
-    ping: int = typer.Option(0, help="Ping the gateway this many times through the session. A probe counts "
-                             "as answered if any of up to 3 transmissions, 1 s apart, gets a reply (a peer "
-                             "may drop the first echo while it brings its interface up)."),
-    duration: float | None = typer.Option(None, help="Seconds to hold the session up (default: until Ctrl-C)."),
-    echo_interval: float = typer.Option(30.0, help="Seconds between LCP Echo-Requests (0: off)."),
-    echo_failure: int = typer.Option(3, help="Unanswered echoes before the peer is declared dead."),
+    mru: int = typer.Option(1492, min=128, max=MAX_PAYLOAD,
+                            help="MRU to request (1492 is the PPPoE maximum without RFC 4638; more needs "
+                                 "--max-payload)."),
+    max_payload: int | None = typer.Option(None, min=1493, max=MAX_PAYLOAD,
+                                           help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; needs an "
+                                                "interface MTU of payload+8)."),
+    ping: int = typer.Option(0, min=0, max=10000,
+                             help="Ping the gateway this many times through the session. A probe counts as "
+                                  "answered if any of up to 3 transmissions, 1 s apart, gets a reply (a peer "
+                                  "may drop the first echo while it brings its interface up)."),
+    duration: float | None = typer.Option(None, min=0, help="Seconds to hold the session up (default: until "
+                                                            "Ctrl-C)."),
+    echo_interval: float = typer.Option(30.0, min=0, help="Seconds between LCP Echo-Requests (0: off)."),
+    echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before the peer is declared "
+                                                              "dead."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP (interface identifiers)."),
-    timeout: float = typer.Option(60.0, help="Seconds allowed for the session to come up."),
-    sessions: int = typer.Option(1, help="Number of subscribers to emulate, each with its own MAC."),
+    timeout: float = typer.Option(60.0, min=0.001, help="Seconds allowed for the session to come up."),
+    sessions: int = typer.Option(1, min=1, max=MAX_SESSIONS,
+                                 help=f"Number of subscribers to emulate, each with its own MAC (at most "
+                                      f"{MAX_SESSIONS:,}: about 11 KiB each while up)."),
     mac_base: str | None = typer.Option(None, help="First subscriber MAC, stepped by one per session "
                                            "(default: the interface's MAC for one session, "
                                            "02:50:50:00:00:01 for several)."),
-    rate: float = typer.Option(0.0, help="Sessions started per second (0: as fast as possible)."),
-    max_outstanding: int = typer.Option(0, help="Sessions in setup at once (0: no limit)."),
-    stop_rate: float = typer.Option(0.0, help="Sessions terminated per second at the end (0: all at once)."),
+    rate: float = typer.Option(0.0, min=0, help="Sessions started per second (0: as fast as possible)."),
+    max_outstanding: int = typer.Option(0, min=0, help="Sessions in setup at once (0: no limit)."),
+    stop_rate: float = typer.Option(0.0, min=0, help="Sessions terminated per second at the end (0: all at "
+                                                     "once)."),
     tun: str | None = typer.Option(None, help="Create this TUN device with the session's address, so "
                                       "ordinary tools run over the session (one session only)."),
     default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
@@ -97,14 +131,21 @@ def client(
     """
     from . import cmd_client
     setup_logging(verbose)
-    if not 128 <= mru <= 65535:
-        fail(f"--mru {mru} is out of range (128..65535)")
-    if sessions < 1:
-        fail("--sessions must be at least 1")
+    if mru > (max_payload or 1492):
+        fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
     if sessions > 1 and (tun or ping):
         fail("--tun and --ping work with a single session")
     if mac_base is not None:
-        check_mac(mac_base)
+        check_mac(mac_base, "--mac-base")
+    last = str(sessions)  # {n} at its longest
+    for option, value, limit in (("--user", user, 255), ("--password", password, 255),
+                                 ("--service", service, 255), ("--circuit-id", circuit_id, 63),
+                                 ("--remote-id", remote_id, 63)):
+        check_length(option, (value or "").replace("{n}", last), limit)
+    if tun is not None:
+        check_length("--tun", tun, 15)
+    for option, path in (("--report", report), ("--pcap", pcap)):
+        check_writable(option, path)
     opts = cmd_client.ClientOptions(
         iface=iface, user=user, password=password, auth=auth.value, service=service, ac_name=ac_name,
         mru=mru, max_payload=max_payload, ping=ping, duration=duration, report=report, pcap=pcap,
@@ -131,11 +172,13 @@ def ac(
     secrets: str | None = typer.Option(None, help="pppd-style secrets file: 'client server secret' lines."),
     user: str | None = typer.Option(None, help="A single accepted username (instead of --secrets)."),
     password: str | None = typer.Option(None, help="Its password."),
-    echo_interval: float = typer.Option(30.0, help="Seconds between LCP Echo-Requests per session (0: off)."),
-    echo_failure: int = typer.Option(3, help="Unanswered echoes before a session is dropped."),
-    max_sessions: int = typer.Option(65534, help="Refuse sessions beyond this many."),
-    max_sessions_per_mac: int = typer.Option(0, help="Refuse a MAC more sessions than this (0: no limit)."),
-    mru: int = typer.Option(1492, help="MRU to request."),
+    echo_interval: float = typer.Option(30.0, min=0, help="Seconds between LCP Echo-Requests per session "
+                                                          "(0: off)."),
+    echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before a session is dropped."),
+    max_sessions: int = typer.Option(65534, min=1, help="Refuse sessions beyond this many."),
+    max_sessions_per_mac: int = typer.Option(0, min=0, help="Refuse a MAC more sessions than this (0: no "
+                                                            "limit)."),
+    mru: int = typer.Option(1492, min=128, max=1492, help="MRU to request (at most 1492, RFC 2516 section 7)."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
     tun: str | None = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
                                       "pool: the AC becomes a real gateway for its subscribers."),
@@ -156,6 +199,19 @@ def ac(
     setup_logging(verbose)
     if len(dns) > 2:
         fail("IPCP carries at most two DNS servers")
+    check_length("--ac-name", ac_name, 64)
+    for name in service:
+        check_length("--service", name, 64)
+    if len(service) > 8:
+        fail("--service: at most 8 Service-Names (each goes into every PADO)")
+    if user is not None:
+        check_length("--user", user, 255)
+    if password is not None:
+        check_length("--password", password, 255)
+    if tun is not None:
+        check_length("--tun", tun, 15)
+    for option, path in (("--report", report), ("--pcap", pcap)):
+        check_writable(option, path)
     opts = cmd_ac.AcOptions(
         iface=iface, local_ip=check_ip(local_ip, "--local-ip"), pool=pool,
         dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),

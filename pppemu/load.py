@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+BURST = 500  # most sessions started in one tick, so even an unpaced start never starves the wire
+
 
 class Pacer:
     """Calls `action(i)` for i in range(total), at most `rate` per second (0: no limit)
@@ -29,13 +31,16 @@ class Pacer:
             return
         allowed = self.total if not self.rate else min(self.total, math.floor((now - self.t0) * self.rate) + 1)
         self.blocked = False
-        while self.done < allowed:
+        burst_end = min(allowed, self.done + BURST)
+        while self.done < burst_end:
             if not self.may_act():
                 self.blocked = True  # woken again by `poke` when a slot frees
                 break
             self.action(self.done, now)
             self.done += 1
-        if self.done < self.total and self.rate and not self.blocked:
+        if self.done < allowed and not self.blocked:
+            self.deadline = now  # more are due: come back once the loop has served the wire
+        elif self.done < self.total and self.rate and not self.blocked:
             self.deadline = self.t0 + self.done / self.rate
         else:
             self.deadline = None

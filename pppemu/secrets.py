@@ -61,8 +61,15 @@ class Secrets:
 
     @classmethod
     def load(cls, path: str, server: str = "*") -> Secrets:
+        """Read a secrets file; one that gives this server no usable entry is an error, not an AC nobody can use."""
         try:
             with open(path, encoding="utf-8") as f:
-                return cls.parse(f.read(), server, source=path)
+                secrets = cls.parse(f.read(), server, source=path)
         except OSError as exc:
             raise SecretsError(f"cannot read secrets file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise SecretsError(f"secrets file {path} is not UTF-8 text (byte {exc.start})") from None
+        if not len(secrets):
+            raise SecretsError(f"secrets file {path} has no entry for server {server!r} "
+                               "(lines are 'client server secret'; server may be '*')")
+        return secrets

@@ -37,3 +37,14 @@ def test_periodic_fires_every_interval():
     for now in (10.0, 20.5):
         timer.tick(now)
     assert fired == [10.0, 20.5] and timer.deadline == 30.5
+
+
+def test_an_unpaced_start_comes_in_bursts_so_the_wire_is_served_between_them():
+    from pppemu.load import BURST
+    started = []
+    pacer = Pacer(BURST * 2 + 3, rate=0, action=lambda i, now: started.append(i))
+    pacer.start(0.0)
+    assert len(started) == BURST and pacer.deadline == 0.0  # due again at once, after the loop turns
+    pacer.tick(0.0)
+    pacer.tick(0.0)
+    assert started == list(range(BURST * 2 + 3)) and pacer.finished and pacer.deadline is None
