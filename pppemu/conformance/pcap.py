@@ -22,7 +22,9 @@ def read_frames(path) -> Iterator[tuple[float, bytes]]:
     name = os.fspath(path)
     try:
         reader = RawPcapReader(name)
-    except (OSError, Scapy_Exception, EOFError, ValueError, TypeError) as e:
+    except OSError as e:
+        raise CaptureError(f"{name}: {e.strerror or e}") from None
+    except (Scapy_Exception, EOFError, ValueError, TypeError) as e:
         raise CaptureError(f"{name}: not a readable pcap or pcapng file ({e})") from None
     with reader:
         try:
