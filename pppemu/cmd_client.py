@@ -119,6 +119,8 @@ def run(opts: ClientOptions) -> int:
             return
         if not many or opts.verbose:
             console.event(event, who=f"#{event.key + 1}" if many else "")
+        elif isinstance(event, SessionDown) and event.key in tracker.up:
+            console.say(f"#{event.key + 1}: lost: {event.reason}")  # losses always show, even in a crowd
         tracker.on_event(event)
         if isinstance(event, (SessionUp, SessionDown)):
             pacer.poke(time.monotonic())
@@ -195,7 +197,8 @@ def run(opts: ClientOptions) -> int:
         if not interrupted and not tracker.lost:
             if opts.duration is None:
                 console.say("up; Ctrl-C to terminate")
-            loop.run(until=lambda: bool(tracker.lost) and not many, timeout=opts.duration)
+            # One session: stop at its loss. Many: stop when none is left up.
+            loop.run(until=lambda: bool(tracker.lost) and (not many or not tracker.up), timeout=opts.duration)
         if tracker.lost:
             for key, reason in list(tracker.lost.items())[:5]:
                 console.say(f"session{'' if not many else f' #{key + 1}'} lost: {reason}")

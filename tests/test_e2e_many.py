@@ -90,3 +90,18 @@ while chunk := conn.recv(65536):
 conn.sendall(h.hexdigest().encode())
 conn.close()
 """
+
+
+def test_a_many_session_client_reports_total_loss_and_exits_1(lab):
+    ac_pcap = lab.tmp / "ac.pcap"
+    ac, _ = lab.start_ac("--local-ip", "10.0.0.1", "--pool", "10.0.0.0/24", "--user", "lab", "--password", "pw",
+                         "-q", "--pcap", str(ac_pcap))
+    client, client_log = lab.start_client("--sessions", "20", "--user", "lab", "--password", "pw",
+                                          "--echo-interval", "1", "--echo-failure", "2")
+    wait_for(client_log, "20/20 sessions up", proc=client)
+    ac.kill()  # SIGKILL: no Terminate-Request, no PADT; only the echoes can tell
+    ac.wait()
+    lab.pcaps.remove(ac_pcap)  # a killed process leaves its capture cut short
+    assert client.wait(timeout=15) == 1  # within the echo window (1 s x 2, spread), not at Ctrl-C
+    log = client_log.read_text()
+    assert log.count(": lost: peer not responding") == 20, log
