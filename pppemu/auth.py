@@ -168,6 +168,8 @@ class ChapPeer(_Auth):
             self.send(self.response)
             self.tries = 1
             self.deadline = now + self.timeout
+        elif pkt.code in (C.CHAP_SUCCESS, C.CHAP_FAILURE) and (not self.response or pkt.ident != self.response[1]):
+            return  # RFC 1994 4.2: the verdict carries our Response's identifier; anything else is not ours
         elif pkt.code == C.CHAP_SUCCESS:
             self._finish(True)
         elif pkt.code == C.CHAP_FAILURE:

@@ -185,6 +185,7 @@ def test_chap_peer_success_and_failure():
     p.receive(encode_chap(Chap(C.CHAP_FAILURE, 1, message=b"E=691")), 0.1)
     assert p.result is False and p.reason == "CHAP authentication failed: E=691"
     p, _ = chap_peer()
+    p.receive(challenge(1), 0.0)
     p.receive(encode_chap(Chap(C.CHAP_FAILURE, 1)), 0.1)
     assert p.reason == "CHAP authentication failed"
 
@@ -409,5 +410,22 @@ def test_client_that_is_never_challenged_gives_up():
 def test_chap_verdict_codes_are_not_mistaken_for_each_other(code):
     p, _ = chap_peer()
     p.start(0.0)
+    p.receive(challenge(0), 0.0)
     p.receive(encode_chap(Chap(code, 0)), 0.0)
     assert p.result is (code == C.CHAP_SUCCESS)
+
+
+def test_chap_peer_takes_a_verdict_only_with_its_responses_identifier():
+    # RFC 1994 section 4.2: Success and Failure copy the identifier of the Response they answer
+    sent = []
+    peer = auth.ChapPeer(sent.append, b"alice", b"secret")
+    peer.start(0.0)
+    peer.receive(encode_chap(Chap(C.CHAP_SUCCESS, 7, message=b"early")), 0.1)
+    assert peer.result is None  # no Response sent yet: nothing to succeed
+    peer.receive(encode_chap(Chap(C.CHAP_CHALLENGE, 7, b"c" * 16, b"ac")), 0.2)
+    for ident in (6, 8):
+        peer.receive(encode_chap(Chap(C.CHAP_SUCCESS, ident, message=b"forged")), 0.3)
+        peer.receive(encode_chap(Chap(C.CHAP_FAILURE, ident, message=b"forged")), 0.3)
+    assert peer.result is None
+    peer.receive(encode_chap(Chap(C.CHAP_SUCCESS, 7, message=b"ok")), 0.4)
+    assert peer.result is True
