@@ -110,7 +110,7 @@ class PppSession:
         self.now = now
         if self.phase == Phase.DEAD:
             return
-        self.down_reason = self.down_reason or reason
+        self.down_reason = self.down_reason or self._peer_terminated() or reason  # the peer's word, if it spoke first
         self.phase = Phase.TERMINATE
         self.lcp.close(now, reason)
 

@@ -451,3 +451,18 @@ def test_no_configure_request_is_resent_to_a_peer_that_answered():
     pair.advance(5)
     assert pair.events_of(SessionUp)
     assert len([f for _, f in pair.wire if lcp_configure_request(f)]) == 2  # one each way
+
+
+def test_the_peers_reason_is_kept_when_it_terminated_before_our_shutdown():
+    pair = Pair()
+    pair.add(1)
+    pair.advance(2)
+    # A client that sends no PADT after its Terminate-Request (pppd 2.4.9 does not)
+    pair.filter = lambda direction, frame: not (direction == "c2a" and frame[12:14] == b"\x88\x63")
+    pair.client.close(pair.now, "user request")
+    pair.transfer()
+    assert pair.ac.sessions  # the AC holds the session in Stopping, as RFC 1661 asks
+    pair.ac.close(pair.now)
+    pair.advance(10)
+    (down,) = pair.events_of(SessionDown, "ac")
+    assert down.reason == "peer terminated the link: user request"
