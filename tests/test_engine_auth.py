@@ -429,3 +429,17 @@ def test_chap_peer_takes_a_verdict_only_with_its_responses_identifier():
     assert peer.result is None
     peer.receive(encode_chap(Chap(C.CHAP_SUCCESS, 7, message=b"ok")), 0.4)
     assert peer.result is True
+
+
+class _Top(random.Random):
+    def randrange(self, start, stop=None, step=1):
+        return (start if stop is None else stop) - 1
+
+
+def test_identifiers_drawn_at_random_stay_within_one_octet():
+    a = auth.ChapAuthenticator(lambda info: None, SECRETS.get, _Top(1))
+    assert a.ident == 255
+    a.start(0.0)
+    p = auth.PapPeer(lambda info: None, b"u", b"p", _Top(1))
+    assert p.request.ident == 255
+    p.start(0.0)

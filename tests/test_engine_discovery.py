@@ -583,3 +583,58 @@ def test_a_larger_payload_agreed_in_discovery_becomes_the_lcp_mru():
     (req,) = only(drain(role), C.PROTO_LCP, C.CONF_REQ)
     assert dict(req.options)[C.LCP_MRU] == struct.pack("!H", 1500)
     assert cs.ppp.lcp_policy.max_mru == 1500
+
+
+def test_names_that_are_not_utf8_are_still_read():
+    dc, _ = _lone_discovery()
+    dc.start(0.0)
+    dc.receive(AC_MAC, _pado([(C.TAG_AC_NAME, b"bras\xff")]), 0.1)
+    assert dc.ac_name == "bras\ufffd"
+    from pppemu.discovery import parse_line_id
+    tag = (C.TAG_VENDOR_SPECIFIC, struct.pack("!I", 3561) + b"\x01\x02a\xff")
+    assert parse_line_id(Discovery(C.PADR, 0, [tag])) == {"circuit_id": "a\ufffd"}
+
+
+def test_a_pado_without_ac_name_is_taken_with_an_empty_name():
+    dc, _ = _lone_discovery()
+    dc.start(0.0)
+    dc.receive(AC_MAC, _pado(), 0.1)
+    assert dc.state == "padr" and dc.ac_name == ""
+
+
+def test_an_empty_sub_option_at_the_end_of_the_line_id_is_read():
+    from pppemu.discovery import parse_line_id
+    tag = (C.TAG_VENDOR_SPECIFIC, struct.pack("!I", 3561) + b"\x01\x01c\x02\x00")
+    assert parse_line_id(Discovery(C.PADR, 0, [tag])) == {"circuit_id": "c", "remote_id": ""}
+
+
+def test_a_pads_while_waiting_for_pado_and_a_pado_while_waiting_for_pads_are_ignored():
+    dc, sent = _lone_discovery()
+    dc.start(0.0)
+    dc.receive(AC_MAC, Discovery(C.PADS, 5, [(C.TAG_HOST_UNIQ, b"hu")]), 0.1)
+    assert dc.state == "padi" and dc.session_id == 0 and len(sent) == 1
+    dc.receive(AC_MAC, _pado(), 0.2)
+    dc.receive(AC_MAC, _pado(), 0.3)  # the same AC offering again
+    assert dc.state == "padr" and len(sent) == 2 and not dc.failure
+
+
+def test_a_pads_with_session_id_1_is_a_session():
+    dc, _ = _to_padr()
+    dc.receive(AC_MAC, Discovery(C.PADS, 1, [(C.TAG_HOST_UNIQ, b"hu")]), 0.2)
+    assert dc.state == "session" and dc.session_id == 1
+
+
+def test_the_refusal_reasons_are_worded_for_the_user():
+    dc, _ = _to_padr()
+    dc.receive(AC_MAC, Discovery(C.PADS, 0, [(C.TAG_HOST_UNIQ, b"hu")]), 0.2)
+    assert dc.failure == "AC refused the session: PADS with session id 0"
+    dc, _ = _to_padr()
+    dc.receive(AC_MAC, Discovery(C.PADS, 0, [(C.TAG_HOST_UNIQ, b"hu"), (C.TAG_SERVICE_NAME_ERROR, b"")]), 0.2)
+    assert dc.failure == "AC refused the session: Service-Name-Error"
+
+
+def test_a_max_payload_tag_of_the_wrong_size_is_ignored():
+    dc, _ = _lone_discovery(max_payload=1500)
+    dc.start(0.0)
+    dc.receive(AC_MAC, _pado([(C.TAG_PPP_MAX_PAYLOAD, b"\x05\xdc\x00")]), 0.1)
+    assert dc.state == "padr" and dc.peer_max_payload is None

@@ -227,7 +227,7 @@ def test_max_configure_requests_then_the_session_fails():
     assert len(reqs) == 3  # the first went out with the PADS exchange
     assert len({r.ctl.ident for r in reqs + only(lone.first, C.PROTO_LCP, C.CONF_REQ)}) == 4
     (down,) = lone.of(SessionDown)
-    assert "LCP negotiation failed" in down.reason
+    assert down.reason == "LCP negotiation failed (no agreement with the peer)"
     (padt,) = [f for f in sent if f.disc is not None]
     assert padt.disc.code == C.PADT and padt.session_id == 0x1234
 
@@ -432,3 +432,16 @@ def test_echo_replies_keep_the_link_up_and_their_absence_takes_it_down():
     assert len(only(sent, C.PROTO_LCP, C.ECHO_REQ)) == 2 and only(sent, C.PROTO_LCP, C.TERM_REQ)
     (down,) = lone.of(SessionDown)
     assert down.reason == "peer not responding: 2 LCP echoes unanswered"
+
+
+@pytest.mark.parametrize("interval", [0.5, 10.0])
+def test_the_first_echo_comes_between_half_and_one_interval_after_the_link_opens(interval):
+    for seed in range(8):
+        lone = Lone(echo_interval=interval, max_configure=1000)
+        lone.ppp.rng.seed(seed)
+        lone.open_lcp()
+        opened_at = lone.now
+        sent = []
+        while not sent:
+            sent = only(lone.advance(interval / 20), C.PROTO_LCP, C.ECHO_REQ)
+        assert interval / 2 <= lone.now - opened_at <= interval + interval / 20

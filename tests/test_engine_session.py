@@ -504,3 +504,55 @@ def test_closing_a_client_in_discovery_ends_it_without_a_padt():
     assert drain(role) == [] and cs.gone and cs.state == "failed"
     (down,) = of_type(events(role), SessionDown)
     assert down.reason == "changed my mind" and role.all_gone
+
+
+def test_ipcp_and_ipv6cp_policies_reject_instead_of_nak_after_max_failure():
+    ipcp = IpcpPolicy(local_ip="10.0.0.1", assign_ip="10.0.0.7", request_dns=False)
+    assert ipcp.check_request([(C.IPCP_ADDRESS, ZERO)], True) == (C.CONF_REJ, [(C.IPCP_ADDRESS, ip("10.0.0.7"))])
+    assert ipcp.check_request([], True) == (C.CONF_REJ, [(C.IPCP_ADDRESS, ip("10.0.0.7"))])
+    v6 = Ipv6cpPolicy(__import__("random").Random(1))
+    code, reply = v6.check_request([(C.IPV6CP_IFACE_ID, b"\0" * 8)], True)
+    assert code == C.CONF_REJ and len(reply) == 1
+
+
+def test_ipv6cp_rejects_other_options_of_identifier_size():
+    v6 = Ipv6cpPolicy(__import__("random").Random(1))
+    assert v6.check_request([(2, b"\x01" * 8)], False) == (C.CONF_REJ, [(2, b"\x01" * 8)])
+
+
+def test_ipv6cp_suggestion_never_repeats_our_own_identifier():
+    class Scripted:
+        def __init__(self, values):
+            self.values = iter(values)
+
+        def randbytes(self, n):
+            return next(self.values)
+
+    v6 = Ipv6cpPolicy(Scripted([b"\x01" * 8, b"\x01" * 8, b"\x06" * 8]))
+    assert v6.check_request([(C.IPV6CP_IFACE_ID, b"\0" * 8)], False) == (C.CONF_NAK, [(C.IPV6CP_IFACE_ID, b"\x06" * 8)])
+
+
+def test_client_takes_only_the_options_it_asked_for_from_a_nak():
+    policy = IpcpPolicy()
+    policy.handle_nak([(C.IPCP_NBNS1, ip("10.0.0.9")), (C.IPCP_ADDRESS, ip("10.0.0.5"))])
+    assert [o for o, _ in policy.build_request()] == [C.IPCP_ADDRESS, C.IPCP_DNS1, C.IPCP_DNS2]
+    assert policy.address == "10.0.0.5"
+
+
+def test_client_with_a_configured_address_still_takes_naked_dns():
+    policy = IpcpPolicy(local_ip="192.0.2.9")
+    policy.handle_nak([(C.IPCP_ADDRESS, ip("10.0.0.5")), (C.IPCP_DNS1, ip("1.1.1.1"))])
+    assert policy.address == "192.0.2.9" and policy.dns == ["1.1.1.1"]
+
+
+def test_retransmissions_count_every_protocol():
+    from pppemu.session import retransmissions
+    lone = Lone(ipv6=True, restart_timer=1.0)
+    (again,) = only(lone.advance(1.5), C.PROTO_LCP, C.CONF_REQ)
+    lone.ack(again)
+    lone.lcp(C.CONF_REQ, 1, b"")
+    assert lone.ppp.phase == Phase.NETWORK
+    lone.advance(2.5)
+    ppp = lone.ppp
+    assert (ppp.lcp.retransmits, ppp.ipcp.retransmits, ppp.ipv6cp.retransmits) == (1, 2, 2)
+    assert retransmissions(ppp) == 5
