@@ -10,7 +10,7 @@ from harness import Pair
 from scapy.layers.l2 import Ether
 from scapy.layers.ppp import PPP_LCP_Echo
 from scapy.utils import wrpcap, wrpcapng
-from test_conformance_rules import AC, HOST, MAGIC_CLIENT, Exchange
+from test_conformance_rules import AC, CLIENT_LCP, HOST, MAGIC_CLIENT, Exchange, ac_lcp, conf
 
 from pppemu.conformance import CaptureError, Checker, Violation, check_frames, check_pcap, format_report
 from pppemu.conformance.pcap import read_frames
@@ -114,3 +114,33 @@ def test_our_client_and_ac_agree_with_the_rfcs(auth):
     for side in ("client", "ac"):
         assert _judge_whole_tap(pair, side) == [], format_report(_judge_whole_tap(pair, side))
     assert len(pair.seen["ac"]) > 60
+
+
+def test_a_session_joined_midway_learns_its_sides_from_authentication_and_never_crashes():
+    ex = Exchange()
+    ex.full()
+    tail = ex.frames[8:]  # from the CHAP Challenge on: no discovery, no LCP negotiation
+    checker = Checker()
+    for ts, frame in tail:
+        checker.feed(frame, ts)
+    assert checker.finish() == [] and checker.internal_errors == 0
+    (session,) = checker.sessions.values()
+    assert not session.from_start
+    assert (session.client, session.ac) == (bytes.fromhex(HOST.replace(":", "")), bytes.fromhex(AC.replace(":", "")))
+
+
+def test_a_repeated_pads_confirms_the_live_session_without_restarting_it():
+    ex = Exchange()
+    ex.padi()
+    ex.pado()
+    ex.padr()
+    ex.pads()
+    ex.lcp("ac", conf(1, 1, ac_lcp()))
+    ex.padr()  # the host did not hear the PADS in time and asks again
+    ex.pads()
+    ex.lcp("client", conf(1, 1, CLIENT_LCP))
+    ex.lcp("client", conf(2, 1, ac_lcp()))
+    ex.lcp("ac", conf(2, 1, CLIENT_LCP))
+    ex.authenticate()
+    ex.ipcp_open()
+    assert ex.check() == []

@@ -21,7 +21,7 @@ from pppemu.wire.const import (
 from . import rfc1661
 from .catalog import MUST, SHOULD, rule
 from .packet import Ppp, option
-from .tracking import _put
+from .tracking import put_bounded
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -101,8 +101,8 @@ def chap(chk: Checker, p: Ppp) -> None:
         if earlier is not None and earlier != pkt.ident and pkt.value:
             chk.report_ppp(CHAP_UNIQUE, p, f"Challenge id {pkt.ident} repeats the value of Challenge id {earlier}",
                            p.sender.challenges.get(earlier, (b"", 0))[1])
-        _put(p.sender.challenges, pkt.ident, (pkt.value, p.number))
-        _put(p.sender.challenge_values, pkt.value, pkt.ident)
+        put_bounded(p.sender.challenges, pkt.ident, (pkt.value, p.number))
+        put_bounded(p.sender.challenge_values, pkt.value, pkt.ident)
     elif pkt.code == CHAP_RESPONSE:
         asked = p.receiver.challenges
         if pkt.ident not in asked and (asked or known):
@@ -110,7 +110,7 @@ def chap(chk: Checker, p: Ppp) -> None:
         algorithm = _asked(p.sender.lcp().granted, PROTO_CHAP)
         if algorithm is not None and algorithm[2:3] == bytes((CHAP_MD5,)) and len(pkt.value) != 16:
             chk.report_ppp(CHAP_MD5_SIZE, p, f"MD5 Response value of {len(pkt.value)} octets")
-        _put(p.sender.responses, pkt.ident, p.number)
+        put_bounded(p.sender.responses, pkt.ident, p.number)
     else:
         answered = p.receiver.responses
         if pkt.ident not in answered and (answered or known):
@@ -132,7 +132,7 @@ def pap(chk: Checker, p: Ppp) -> None:
         return
     roles_ok = _negotiation(chk, p, PROTO_PAP, pkt.code != PAP_REQUEST, f"PAP {name}", PAP_NEGOTIATED, PAP_ROLE)
     if pkt.code == PAP_REQUEST:
-        _put(p.sender.pap_requests, pkt.ident, p.number)
+        put_bounded(p.sender.pap_requests, pkt.ident, p.number)
         return
     asked = p.receiver.pap_requests
     if pkt.ident not in asked and (asked or p.session.from_start or roles_ok):

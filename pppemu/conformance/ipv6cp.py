@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REQ, IPV6CP_IFACE_ID, PROTO_IPV6CP
 
 from .catalog import MUST, rule
@@ -39,23 +40,24 @@ def control(chk: Checker, p: Ppp) -> None:
         chk.report_ppp(IID_LENGTH, p, f"{p.control.name}: Interface-Identifier option of length {len(iid) + 2}")
         return
     mine = p.sender.neg(PROTO_IPV6CP)
-    own = option(mine.acked, IPV6CP_IFACE_ID) or (option_of_last(mine.last_request))
+    agreed = option(mine.acked, IPV6CP_IFACE_ID)  # the sender's own identifier, as the peer acknowledged it
     if code == CONF_ACK:
         if iid == ZERO:
             chk.report_ppp(IID_ACK_ZERO, p, "Configure-Ack of a zero Interface-Identifier")
-        elif own is not None and own == iid and mine.acked is not None:
+        elif iid == agreed:
             chk.report_ppp(IID_DISTINCT, p, f"Configure-Ack of Interface-Identifier {iid.hex()}, the sender's own")
     elif code == CONF_NAK:
+        own = agreed or _requested(mine.last_request)
         if iid == ZERO:
             chk.report_ppp(IID_NAK, p, "Configure-Nak suggests a zero Interface-Identifier")
-        elif own is not None and iid == own:
+        elif iid == own:
             chk.report_ppp(IID_NAK, p, f"Configure-Nak suggests {iid.hex()}, the sender's own Interface-Identifier")
 
 
-def option_of_last(last) -> bytes | None:
+def _requested(last) -> bytes | None:
+    """The identifier in the sender's latest Configure-Request."""
     if last is None:
         return None
-    from pppemu.wire import DecodeError, decode_options
     try:
         return option(decode_options(last[1]), IPV6CP_IFACE_ID)
     except DecodeError:

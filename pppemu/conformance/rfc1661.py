@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import (
     CODE_REJ,
     CONF_ACK,
@@ -181,11 +182,17 @@ def auth_pending(session: Session, mac: bytes) -> str | None:
     """What authentication the peer at `mac` still waits for, as it sees it, or None."""
     me = session.peers[mac]
     lcp = me.lcp()
-    if option(lcp.acked, LCP_AUTH) is not None and not me.auth_sent:
+    if _judged_auth(lcp.acked) and not me.auth_sent:
         return "its own authentication of the peer"
-    if option(lcp.granted, LCP_AUTH) is not None and not me.auth_rcvd:
+    if _judged_auth(lcp.granted) and not me.auth_rcvd:
         return "the peer's authentication of it"
     return None
+
+
+def _judged_auth(options) -> bool:
+    """An Authentication-Protocol option for PAP or CHAP, whose outcome the checker follows (not EAP)."""
+    value = option(options, LCP_AUTH)
+    return value is not None and value[:2] in (b"\xc0\x23", b"\xc2\x23")
 
 
 def _lcp_options(chk: Checker, p: Ppp) -> None:
@@ -249,7 +256,6 @@ def _configure_reply(chk: Checker, p: Ppp) -> None:
 
 
 def _verbatim_subsequence(rejected: bytes, request: bytes) -> bool:
-    from pppemu.wire import DecodeError, decode_options
     try:
         req = [bytes((t, len(v) + 2)) + v for t, v in decode_options(request)]
         rej = [bytes((t, len(v) + 2)) + v for t, v in decode_options(rejected)]

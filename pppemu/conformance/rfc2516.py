@@ -306,10 +306,13 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     if error or sid in (0, 0xFFFF):
         return
     chk.pads_pairs.add((f.vlan, f.dst, f.src))
-    session = Session(f.vlan, sid, f.dst, f.src, from_start=True)
+    key = chk.session_key(f, sid)
+    session = chk.sessions.get(key)
+    if session is None or session.padt is not None or not session.from_start:
+        # A repeated PADS (to a repeated PADR) confirms the live session; otherwise one starts here.
+        session = chk.new_session(key, Session(f.vlan, sid, f.dst, f.src, from_start=True))
     session.max_payload = max_payload
     session.pads_frame = f.number
-    chk.new_session(chk.session_key(f, sid), session)
 
 
 def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:

@@ -4,8 +4,22 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REJ, CONF_REQ, ECHO_REQ, PROTO_LCP, PROTO_REJ, TERM_ACK, TERM_REQ
+from pppemu.wire.const import (
+    CONF_ACK,
+    CONF_NAK,
+    CONF_REJ,
+    CONF_REQ,
+    ECHO_REQ,
+    LCP_AUTH,
+    PROTO_CHAP,
+    PROTO_LCP,
+    PROTO_PAP,
+    PROTO_REJ,
+    TERM_ACK,
+    TERM_REQ,
+)
 
+from .model import AC, CLIENT
 from .packet import Ppp
 
 if TYPE_CHECKING:
@@ -16,13 +30,29 @@ _IDS = 64        # identifiers remembered per kind before the oldest are forgott
 
 
 def remember(p: Ppp) -> None:
+    if p.session.client is None:
+        _learn_sides(p)
     recent = p.sender.recent.get(p.protocol)
     if recent is None:
         recent = p.sender.recent[p.protocol] = deque(maxlen=_RECENT)
     recent.append((p.number, p.info))
 
 
-def _put(d: dict, key, value) -> None:
+def _learn_sides(p: Ppp) -> None:
+    """A session whose discovery was not seen: the authenticator is taken for the AC."""
+    role = None
+    if p.protocol == PROTO_LCP and p.control is not None and p.control.code == CONF_REQ:
+        if any(t == LCP_AUTH for t, _ in p.options or ()):
+            role = AC
+    elif p.protocol == PROTO_CHAP and p.info[:1] == b"\x01":
+        role = AC  # Challenge
+    elif p.protocol == PROTO_PAP and p.info[:1] == b"\x01":
+        role = CLIENT  # Authenticate-Request
+    if role is not None:
+        p.session.learn(p.sender.mac, role, p.receiver.mac)
+
+
+def put_bounded(d: dict, key, value) -> None:
     if len(d) >= _IDS and key not in d:
         d.pop(next(iter(d)))
     d.pop(key, None)
@@ -56,7 +86,7 @@ def control(chk: Checker, p: Ppp) -> None:
             for n in p.sender.negs.values():
                 n.known = True
         mine.known = True
-        _put(mine.requests, c.ident, c.data)
+        put_bounded(mine.requests, c.ident, c.data)
         mine.last_request = (c.ident, c.data, p.ts, p.number)
         mine.peer_spoke = False
         mine.unanswered += 1
@@ -66,11 +96,11 @@ def control(chk: Checker, p: Ppp) -> None:
             replies = mine.replies.get((c.ident, request))
             if replies is None:
                 replies = {}
-                _put(mine.replies, (c.ident, request), replies)
+                put_bounded(mine.replies, (c.ident, request), replies)
             replies.setdefault(c.code, p.number)
         current = theirs.last_request is not None and theirs.last_request[0] == c.ident
         if current:
-            _put(theirs.answered, c.ident, p.ts)
+            put_bounded(theirs.answered, c.ident, p.ts)
             theirs.unanswered = 0
             theirs.max_configure_reported = False
         if c.code == CONF_ACK:
@@ -87,7 +117,7 @@ def control(chk: Checker, p: Ppp) -> None:
             mine.refused = True
     elif c.code == TERM_REQ:
         _leave(p, mine, lcp)
-        _put(mine.terms, c.ident, p.number)
+        put_bounded(mine.terms, c.ident, p.number)
         mine.term_unanswered += 1
         mine.last_term = (c.ident, c.data, p.ts, p.number)
         mine.peer_spoke_since_term = False
@@ -97,7 +127,7 @@ def control(chk: Checker, p: Ppp) -> None:
         theirs.term_unanswered = 0
         theirs.max_terminate_reported = False
     elif lcp and c.code == ECHO_REQ:
-        _put(mine.echoes, c.ident, p.number)
+        put_bounded(mine.echoes, c.ident, p.number)
     elif lcp and c.code == PROTO_REJ and len(c.data) >= 2:
         p.receiver.stopped[int.from_bytes(c.data[:2], "big")] = (p.ts, p.number)
 
