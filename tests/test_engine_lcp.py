@@ -429,9 +429,10 @@ def test_echo_replies_keep_the_link_up_and_their_absence_takes_it_down():
         lone.lcp(C.ECHO_REPLY, echo.ctl.ident, struct.pack("!I", PEER_MAGIC))
         assert lone.ppp.echoes_outstanding == 0
     sent = lone.advance(30)
-    assert len(only(sent, C.PROTO_LCP, C.ECHO_REQ)) == 2 and only(sent, C.PROTO_LCP, C.TERM_REQ)
+    assert len(only(sent, C.PROTO_LCP, C.ECHO_REQ)) == 2
+    assert {t.ctl.data for t in only(sent, C.PROTO_LCP, C.TERM_REQ)} == {b"peer not responding"}
     (down,) = lone.of(SessionDown)
-    assert down.reason == "peer not responding: 2 LCP echoes unanswered"
+    assert down.reason == "peer not responding: 2 LCP echoes unanswered" and down.key == lone.session.key
 
 
 @pytest.mark.parametrize("interval", [0.5, 10.0])
@@ -445,3 +446,18 @@ def test_the_first_echo_comes_between_half_and_one_interval_after_the_link_opens
         while not sent:
             sent = only(lone.advance(interval / 20), C.PROTO_LCP, C.ECHO_REQ)
         assert interval / 2 <= lone.now - opened_at <= interval + interval / 20
+
+
+def test_terminate_text_that_is_not_utf8_is_still_reported():
+    lone = Lone()
+    lone.open_lcp()
+    lone.lcp(C.TERM_REQ, 1, b"bye\xff")
+    lone.advance(5)
+    assert lone.of(SessionDown)[0].reason == "peer terminated the link: bye\ufffd"
+
+
+def test_an_ac_whose_mru_is_rejected_keeps_demanding_authentication():
+    lone = Lone("ac")
+    (req,) = only(lone.first, C.PROTO_LCP, C.CONF_REQ)
+    (again,) = only(lone.lcp(C.CONF_REJ, req.ctl.ident, opts(mru(1492))), C.PROTO_LCP, C.CONF_REQ)
+    assert [o for o, _ in again.options] == [C.LCP_AUTH, MAGIC] and lone.ppp.lcp_policy.fatal is None

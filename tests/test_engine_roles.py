@@ -193,3 +193,26 @@ def test_client_session_states_follow_the_phases():
     pair.client.close(pair.now)
     pair.advance(5)
     assert cs.state == "closed" and acs.state == "closed" and acs.username == "alice"
+
+
+def test_stale_timer_entries_are_skipped_without_stalling_the_others():
+    role = lone_client()
+    a = role.add_session(CLIENT_MAC, 0.0)
+    role.add_session(bytes([2, 0, 0, 0, 0, 2]), 0.1)
+    (padi_a, _) = drain(role)
+    hu = padi_a.disc.tag(C.TAG_HOST_UNIQ)
+    role.receive(discovery(CLIENT_MAC, AC_MAC, C.PADO, 0, [(C.TAG_HOST_UNIQ, hu), (C.TAG_AC_COOKIE, b"k")]), 0.5)
+    assert only(drain(role), disc=C.PADR) and a.deadline == 1.5
+    role.tick(1.2)  # a's entry for 1.0 is stale; b's PADI timer at 1.1 must still fire
+    (padi_b,) = drain(role)
+    assert padi_b.disc.code == C.PADI and padi_b.src == bytes([2, 0, 0, 0, 0, 2])
+
+
+def test_an_ended_session_is_never_ticked_again():
+    role = lone_client()
+    cs = role.add_session(CLIENT_MAC, 0.0)
+    drain(role)
+    cs.close(0.5, "stop")  # ended outside the role: its timer entry is still in the heap
+    assert cs.gone
+    role.tick(100.0)
+    assert drain(role) == [] and role.next_deadline() is None
