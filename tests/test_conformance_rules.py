@@ -832,10 +832,11 @@ def _(ex, broken):
     ex.lcp_open()
     ex.ppp("ac", CHAP, PPP_CHAP_ChallengeResponse(code=1, id=7, value=b"c" * 16, optional_name=b"ac"))
     ex.ppp("client", CHAP, PPP_CHAP_ChallengeResponse(code=2, id=7, value=b"r" * 16, optional_name=b"al"))
-    if not broken:
-        ex.ppp("ac", CHAP, PPP_CHAP(code=3, id=7, data=b"ok"))
-    n = ex.ppp("ac", IPCP, ipcp(1, 1, [addr("10.0.0.1")]))
-    return Expect("ac", (n,))
+    # Broken: the IPCP request goes out before the Success, which is judged when the Success shows.
+    first = ex.ppp("ac", CHAP, PPP_CHAP(code=3, id=7, data=b"ok")) if not broken else 0
+    ncp = ex.ppp("ac", IPCP, ipcp(1, 1, [addr("10.0.0.1")]))
+    success = ex.ppp("ac", CHAP, PPP_CHAP(code=3, id=7, data=b"ok")) if broken else first
+    return Expect("ac", (ncp, success))
 
 
 @case("rfc1661.network.before_ncp")
@@ -1196,6 +1197,32 @@ def test_a_fault_inside_a_vlan_is_reported_with_the_vlan():
     (v,) = ex.check()
     assert v.rule == "rfc1661.echo.magic" and v.session.endswith("vlan 100")
     assert v.session.startswith(f"{HOST} <-> {AC} sid 0x0001")
+
+
+@pytest.mark.parametrize("result", [None, "failure"])
+def test_an_ncp_packet_before_the_response_or_after_a_failure_is_reported_at_once(result):
+    ex = Exchange()
+    ex.discovery()
+    ex.lcp_open()
+    ex.ppp("ac", CHAP, PPP_CHAP_ChallengeResponse(code=1, id=7, value=b"c" * 16, optional_name=b"ac"))
+    if result == "failure":
+        ex.ppp("client", CHAP, PPP_CHAP_ChallengeResponse(code=2, id=7, value=b"r" * 16, optional_name=b"al"))
+        ex.ppp("ac", CHAP, PPP_CHAP(code=4, id=7, data=b"no"))
+    n = ex.ppp("ac", IPCP, ipcp(1, 1, [addr("10.0.0.1")]))
+    (v,) = ex.check()
+    assert (v.rule, v.side, v.frames) == ("rfc1661.phase.ncp_before_auth", "ac", (n,))
+
+
+def test_the_peer_waits_for_the_success_too():
+    ex = Exchange()
+    ex.discovery()
+    ex.lcp_open()
+    ex.ppp("ac", CHAP, PPP_CHAP_ChallengeResponse(code=1, id=7, value=b"c" * 16, optional_name=b"ac"))
+    ex.ppp("client", CHAP, PPP_CHAP_ChallengeResponse(code=2, id=7, value=b"r" * 16, optional_name=b"al"))
+    n = ex.ppp("client", IPCP, ipcp(1, 1, [addr("0.0.0.0")]))
+    (v,) = ex.check()
+    assert (v.rule, v.side, v.frames) == ("rfc1661.phase.ncp_before_auth", "client", (n,))
+    assert "the peer's authentication" in v.message
 
 
 def test_live_feeding_matches_check_frames():

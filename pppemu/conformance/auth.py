@@ -111,13 +111,12 @@ def chap(chk: Checker, p: Ppp) -> None:
         if algorithm is not None and algorithm[2:3] == bytes((CHAP_MD5,)) and len(pkt.value) != 16:
             chk.report_ppp(CHAP_MD5_SIZE, p, f"MD5 Response value of {len(pkt.value)} octets")
         put_bounded(p.sender.responses, pkt.ident, p.number)
+        p.receiver.peer_answered = True
     else:
         answered = p.receiver.responses
         if pkt.ident not in answered and (answered or known):
             chk.report_ppp(CHAP_RESULT_ID, p, f"{name} id {pkt.ident} answers no Response of the peer")
-        if pkt.code == CHAP_SUCCESS:
-            p.sender.auth_sent = True
-            p.receiver.auth_rcvd = True
+        _result(chk, p, pkt.code == CHAP_SUCCESS, f"CHAP {name}")
 
 
 def pap(chk: Checker, p: Ppp) -> None:
@@ -133,10 +132,21 @@ def pap(chk: Checker, p: Ppp) -> None:
     roles_ok = _negotiation(chk, p, PROTO_PAP, pkt.code != PAP_REQUEST, f"PAP {name}", PAP_NEGOTIATED, PAP_ROLE)
     if pkt.code == PAP_REQUEST:
         put_bounded(p.sender.pap_requests, pkt.ident, p.number)
+        p.receiver.peer_answered = True
         return
     asked = p.receiver.pap_requests
     if pkt.ident not in asked and (asked or p.session.from_start or roles_ok):
         chk.report_ppp(PAP_REPLY_ID, p, f"{name} id {pkt.ident} answers no Authenticate-Request of the peer")
-    if pkt.code == PAP_ACK:
-        p.sender.auth_sent = True
+    _result(chk, p, pkt.code == PAP_ACK, f"PAP {name}")
+
+
+def _result(chk: Checker, p: Ppp, success: bool, what: str) -> None:
+    me = p.sender
+    if success:
+        if me.early_ncp and not me.auth_sent:
+            chk.report_ppp(rfc1661.NCP_BEFORE_AUTH, p, f"NCP packet sent before this {what}", me.early_ncp)
+        me.auth_sent = True
         p.receiver.auth_rcvd = True
+    else:
+        me.auth_refused = True
+    me.early_ncp = 0

@@ -100,7 +100,8 @@ class Negotiation:
 class Peer:
     """One end of a PPPoE session."""
     __slots__ = ("mac", "negs", "recent", "stopped", "challenges", "challenge_values", "responses",
-                 "pap_requests", "auth_sent", "auth_rcvd", "first_lcp_request", "known_start")
+                 "pap_requests", "auth_sent", "auth_rcvd", "auth_refused", "peer_answered", "early_ncp",
+                 "first_lcp_request", "known_start")
 
     def __init__(self, mac: bytes, known_start: bool):
         self.mac = mac
@@ -114,6 +115,9 @@ class Peer:
         self.pap_requests: dict[int, int] = {}  # PAP ident -> frame of its Authenticate-Requests
         self.auth_sent = False  # it sent CHAP Success / PAP Ack (it is satisfied with the peer)
         self.auth_rcvd = False  # it received CHAP Success / PAP Ack (the peer is satisfied with it)
+        self.auth_refused = False  # it sent CHAP Failure / PAP Nak
+        self.peer_answered = False  # the peer sent it a CHAP Response or PAP Authenticate-Request
+        self.early_ncp = 0  # an NCP packet it sent before its own Success/Ack showed on the wire
         self.first_lcp_request = True
 
     def neg(self, protocol: int) -> Negotiation:
@@ -132,7 +136,8 @@ class Peer:
         for protocol, n in self.negs.items():
             if protocol != PROTO_LCP:
                 n.close()
-        self.auth_sent = self.auth_rcvd = False
+        self.auth_sent = self.auth_rcvd = self.auth_refused = self.peer_answered = False
+        self.early_ncp = 0
 
 
 class Session:
