@@ -443,3 +443,24 @@ def test_identifiers_drawn_at_random_stay_within_one_octet():
     p = auth.PapPeer(lambda info: None, b"u", b"p", _Top(1))
     assert p.request.ident == 255
     p.start(0.0)
+
+
+def test_names_and_messages_that_are_not_utf8_are_still_reported():
+    a, sent = chap_authenticator()
+    a.start(0.0)
+    a.receive(response(a.ident, b"\0" * 16, b"al\xff"), 0.1)
+    assert a.peer_name == "al\ufffd" and a.reason == "CHAP failure for 'al\ufffd'"
+    p, _ = chap_peer()
+    p.start(0.0)
+    p.receive(challenge(1, name=b"br\xff"), 0.0)
+    assert p.peer_name == "br\ufffd"
+    p.receive(encode_chap(Chap(C.CHAP_FAILURE, 1, message=b"no\xff")), 0.1)
+    assert p.reason == "CHAP authentication failed: no\ufffd"
+    q, sent = pap_peer()
+    q.start(0.0)
+    q.receive(encode_pap(Pap(C.PAP_NAK, sent[0].ident, message=b"x\xff")), 0.1)
+    assert q.reason == "PAP authentication failed: x\ufffd"
+    b, _ = pap_authenticator()
+    b.start(0.0)
+    b.receive(pap_request(1, b"e\xff", b"pw"), 0.1)
+    assert b.peer_name == "e\ufffd"

@@ -216,3 +216,18 @@ def test_an_ended_session_is_never_ticked_again():
     assert cs.gone
     role.tick(100.0)
     assert drain(role) == [] and role.next_deadline() is None
+
+
+def test_default_close_reasons():
+    pair, cs, acs = up_pair()
+    pair.client.close(pair.now)
+    pair.advance(5)
+    assert pair.events_of(SessionDown)[0].reason == "administrative close"
+    pair, cs, acs = up_pair()
+    pair.ac.close(pair.now)
+    (term,) = only(drain(pair.ac), C.PROTO_LCP, C.TERM_REQ)
+    assert term.ctl.data == b"access concentrator shutting down"
+    role = lone_client()
+    cs = role.add_session(CLIENT_MAC, 0.0)
+    role.close_session(cs, 0.1)
+    assert of_type(events(role), SessionDown)[0].reason == "administrative close"

@@ -70,6 +70,10 @@ DESCRIBED = [
     (wire.encode_eth(wire.EthFrame(A, B, 0x0800, b"x")), f"{HEAD} ethertype 0x0800"),
     (s(C.PROTO_LCP, b"\x01\x01\x00\x09"), "malformed frame (control packet length 9 does not fit the 4 bytes present)"),
     (b"\x00" * 5, "malformed frame (ethernet frame too short (5 bytes))"),
+    (s(C.PROTO_CHAP, bytes([2, 5, 0, 10, 1]) + b"abob"),
+     "malformed frame (CHAP length 10 does not fit the 9 bytes present)"),
+    (s(C.PROTO_PAP, bytes([2, 5, 0, 10, 1]) + b"a"),
+     "malformed frame (PAP length 10 does not fit the 6 bytes present)"),
 ]
 
 
