@@ -1225,6 +1225,21 @@ def test_the_peer_waits_for_the_success_too():
     assert "the peer's authentication" in v.message
 
 
+def test_a_success_lost_before_the_capture_point_is_not_taken_for_an_early_ncp_packet():
+    # As the client's tap shows it when the AC's first Success was lost on the way.
+    ex = Exchange()
+    ex.discovery()
+    ex.lcp_open()
+    ex.ppp("ac", CHAP, PPP_CHAP_ChallengeResponse(code=1, id=7, value=b"c" * 16, optional_name=b"ac"))
+    ex.ppp("client", CHAP, PPP_CHAP_ChallengeResponse(code=2, id=7, value=b"r" * 16, optional_name=b"al"))
+    ex.ppp("ac", IPCP, ipcp(1, 1, [addr("10.0.0.1")]))
+    ex.wait(3)
+    ex.ppp("client", CHAP, PPP_CHAP_ChallengeResponse(code=2, id=7, value=b"r" * 16, optional_name=b"al"))
+    ex.ppp("ac", IPCP, ipcp(1, 2, [addr("10.0.0.1")]))
+    ex.ppp("ac", CHAP, PPP_CHAP(code=3, id=7, data=b"ok"))
+    assert ex.check() == []
+
+
 def test_live_feeding_matches_check_frames():
     ex = Exchange()
     CASES["rfc1661.echo.magic"](ex, True)

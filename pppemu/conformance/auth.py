@@ -111,7 +111,7 @@ def chap(chk: Checker, p: Ppp) -> None:
         if algorithm is not None and algorithm[2:3] == bytes((CHAP_MD5,)) and len(pkt.value) != 16:
             chk.report_ppp(CHAP_MD5_SIZE, p, f"MD5 Response value of {len(pkt.value)} octets")
         put_bounded(p.sender.responses, pkt.ident, p.number)
-        p.receiver.peer_answered = True
+        _answered(p)
     else:
         answered = p.receiver.responses
         if pkt.ident not in answered and (answered or known):
@@ -132,7 +132,7 @@ def pap(chk: Checker, p: Ppp) -> None:
     roles_ok = _negotiation(chk, p, PROTO_PAP, pkt.code != PAP_REQUEST, f"PAP {name}", PAP_NEGOTIATED, PAP_ROLE)
     if pkt.code == PAP_REQUEST:
         put_bounded(p.sender.pap_requests, pkt.ident, p.number)
-        p.receiver.peer_answered = True
+        _answered(p)
         return
     asked = p.receiver.pap_requests
     if pkt.ident not in asked and (asked or p.session.from_start or roles_ok):
@@ -140,10 +140,16 @@ def pap(chk: Checker, p: Ppp) -> None:
     _result(chk, p, pkt.code == PAP_ACK, f"PAP {name}")
 
 
+def _answered(p: Ppp) -> None:
+    p.receiver.peer_answers += 1
+
+
 def _result(chk: Checker, p: Ppp, success: bool, what: str) -> None:
     me = p.sender
     if success:
-        if me.early_ncp and not me.auth_sent:
+        # Only a single Response proves the order: a repeated one may follow a Success that was lost
+        # before reaching the capture point, and the early-looking packet may answer that one.
+        if me.early_ncp and not me.auth_sent and me.peer_answers == 1:
             chk.report_ppp(rfc1661.NCP_BEFORE_AUTH, p, f"NCP packet sent before this {what}", me.early_ncp)
         me.auth_sent = True
         p.receiver.auth_rcvd = True

@@ -100,7 +100,7 @@ class Negotiation:
 class Peer:
     """One end of a PPPoE session."""
     __slots__ = ("mac", "negs", "recent", "stopped", "challenges", "challenge_values", "responses",
-                 "pap_requests", "auth_sent", "auth_rcvd", "auth_refused", "peer_answered", "early_ncp",
+                 "pap_requests", "auth_sent", "auth_rcvd", "auth_refused", "peer_answers", "early_ncp",
                  "first_lcp_request", "known_start")
 
     def __init__(self, mac: bytes, known_start: bool):
@@ -116,7 +116,7 @@ class Peer:
         self.auth_sent = False  # it sent CHAP Success / PAP Ack (it is satisfied with the peer)
         self.auth_rcvd = False  # it received CHAP Success / PAP Ack (the peer is satisfied with it)
         self.auth_refused = False  # it sent CHAP Failure / PAP Nak
-        self.peer_answered = False  # the peer sent it a CHAP Response or PAP Authenticate-Request
+        self.peer_answers = 0  # CHAP Responses or PAP Authenticate-Requests the peer sent it
         self.early_ncp = 0  # an NCP packet it sent before its own Success/Ack showed on the wire
         self.first_lcp_request = True
 
@@ -136,7 +136,8 @@ class Peer:
         for protocol, n in self.negs.items():
             if protocol != PROTO_LCP:
                 n.close()
-        self.auth_sent = self.auth_rcvd = self.auth_refused = self.peer_answered = False
+        self.auth_sent = self.auth_rcvd = self.auth_refused = False
+        self.peer_answers = 0
         self.early_ncp = 0
 
 

@@ -177,7 +177,7 @@ def _phase(chk: Checker, p: Ppp) -> None:
         return
     pending = auth_pending(p.session, p.sender.mac) if lcp.opened else None
     me = p.sender
-    if pending == OWN and me.peer_answered and not me.auth_refused:
+    if pending == OWN and me.peer_answers and not me.auth_refused:
         # Its Success/Ack may be missing from a capture taken past a loss: judged when it shows.
         me.early_ncp = me.early_ncp or p.number
     elif pending:
