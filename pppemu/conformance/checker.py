@@ -47,7 +47,7 @@ class Checker:
         self.sessions: dict[tuple, Session] = {}    # (vlan, low MAC, high MAC, sid) -> session
         self.roles: dict[tuple, str] = {}           # (vlan, MAC) -> CLIENT or AC, learnt from discovery
         self.pending: dict[tuple, int] = {}         # (vlan, host, AC) -> frame of a PADR not yet answered
-        self.pads_pairs: set[tuple] = set()         # (vlan, host, AC) that completed a discovery
+        self.pads_pairs: dict[tuple, int] = {}      # (vlan, host, AC) that completed a discovery -> PADS frame
         self._finished = False
 
     # -- input ---------------------------------------------------------------------------------
@@ -107,6 +107,12 @@ class Checker:
                 self.hosts.pop(next(iter(self.hosts)))
             h = self.hosts[key] = Host()
         return h
+
+    def remember(self, table: dict, key: tuple, value) -> None:
+        """Insert into one of the per-pair tables, forgetting the oldest entry past the bound."""
+        if key not in table and len(table) >= _MAX_HOSTS:
+            table.pop(next(iter(table)))
+        table[key] = value
 
     def learn_role(self, vlan: tuple, mac: bytes, role: str) -> None:
         if len(self.roles) < _MAX_HOSTS or (vlan, mac) in self.roles:

@@ -91,8 +91,10 @@ class Negotiation:
         return self.ack_sent or (self.peer_requested and not self.refused)
 
     def close(self) -> None:
+        """The layer went down: what follows is a new negotiation."""
         self.ack_sent = self.ack_rcvd = False
         self.refused = self.peer_requested = False
+        self.answered.clear()
         self.acked = None
         self.granted = None
 

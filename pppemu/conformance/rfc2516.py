@@ -118,7 +118,7 @@ def discovery(chk: Checker, f: Frame) -> None:
         return
     ver_type, code, sid, length = struct.unpack_from("!BBHH", data)
     sender = _discovery_side(code)
-    if code in (PADO, PADS, PADR) or code == PADT:
+    if code in (PADO, PADS, PADR, PADT):
         label = _label(chk, f, code)
     if ver_type != 0x11:
         chk.report(VERSION_TYPE, (f.number,), label, sender, f"discovery VER/TYPE is 0x{ver_type:02x}, not 0x11")
@@ -275,7 +275,7 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     rfc4638.request(chk, sent, label, "PADR")
     chk.learn_role(f.vlan, f.src, CLIENT)
     host.add(host.padrs, f.dst, sent)
-    chk.pending[(f.vlan, f.src, f.dst)] = f.number
+    chk.remember(chk.pending, (f.vlan, f.src, f.dst), f.number)
 
 
 def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
@@ -305,7 +305,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     chk.pending.pop((f.vlan, f.dst, f.src), None)
     if error or sid in (0, 0xFFFF):
         return
-    chk.pads_pairs.add((f.vlan, f.dst, f.src))
+    chk.remember(chk.pads_pairs, (f.vlan, f.dst, f.src), f.number)
     key = chk.session_key(f, sid)
     session = chk.sessions.get(key)
     if session is None or session.padt is not None or not session.from_start:
