@@ -43,11 +43,13 @@ class Checker:
         self.violations: list[Violation] = []
         self.internal_errors = 0  # bugs in the checker itself; never raised to the caller
         self.count = 0
-        self.hosts: dict[tuple, Host] = {}          # (vlan, host MAC) -> discovery seen from it
-        self.sessions: dict[tuple, Session] = {}    # (vlan, low MAC, high MAC, sid) -> session
-        self.roles: dict[tuple, str] = {}           # (vlan, MAC) -> CLIENT or AC, learnt from discovery
-        self.pending: dict[tuple, int] = {}         # (vlan, host, AC) -> frame of a PADR not yet answered
-        self.pads_pairs: dict[tuple, int] = {}      # (vlan, host, AC) that completed a discovery -> PADS frame
+        # Keys leave VLAN tags out: a capture may show them on one direction only (tag offload on
+        # receive), and host MACs are unique on the segments an AC serves. Labels still show them.
+        self.hosts: dict[bytes, Host] = {}          # host MAC -> discovery seen from it
+        self.sessions: dict[tuple, Session] = {}    # (low MAC, high MAC, sid) -> session
+        self.roles: dict[bytes, str] = {}           # MAC -> CLIENT or AC, learnt from discovery
+        self.pending: dict[tuple, int] = {}         # (host, AC) -> frame of a PADR not yet answered
+        self.pads_pairs: dict[tuple, int] = {}      # (host, AC) that completed a discovery -> PADS frame
         self._finished = False
 
     # -- input ---------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ class Checker:
 
     def session_key(self, f: Frame, sid: int) -> tuple:
         a, b = (f.src, f.dst) if f.src < f.dst else (f.dst, f.src)
-        return (f.vlan, a, b, sid)
+        return (a, b, sid)
 
     def new_session(self, key: tuple, session: Session) -> Session:
         self.sessions.pop(key, None)
@@ -99,13 +101,12 @@ class Checker:
         self.sessions[key] = session
         return session
 
-    def host(self, vlan: tuple, mac: bytes) -> Host:
-        key = (vlan, mac)
-        h = self.hosts.get(key)
+    def host(self, mac: bytes) -> Host:
+        h = self.hosts.get(mac)
         if h is None:
             if len(self.hosts) >= _MAX_HOSTS:
                 self.hosts.pop(next(iter(self.hosts)))
-            h = self.hosts[key] = Host()
+            h = self.hosts[mac] = Host()
         return h
 
     def remember(self, table: dict, key: tuple, value) -> None:
@@ -114,9 +115,9 @@ class Checker:
             table.pop(next(iter(table)))
         table[key] = value
 
-    def learn_role(self, vlan: tuple, mac: bytes, role: str) -> None:
-        if len(self.roles) < _MAX_HOSTS or (vlan, mac) in self.roles:
-            self.roles[(vlan, mac)] = role
+    def learn_role(self, mac: bytes, role: str) -> None:
+        if len(self.roles) < _MAX_HOSTS or mac in self.roles:
+            self.roles[mac] = role
 
     def _session_for(self, f: Frame, sid: int) -> tuple[Session, bool]:
         key = self.session_key(f, sid)
@@ -124,7 +125,7 @@ class Checker:
         if s is not None:
             return s, False
         client = ac = None
-        src_role, dst_role = self.roles.get((f.vlan, f.src)), self.roles.get((f.vlan, f.dst))
+        src_role, dst_role = self.roles.get(f.src), self.roles.get(f.dst)
         if src_role == AC or dst_role == CLIENT:
             ac, client = f.src, f.dst
         elif src_role == CLIENT or dst_role == AC:

@@ -155,7 +155,7 @@ def _label(chk: Checker, f: Frame, code: int) -> str:
         return pair_label(f.dst, f.src, f.vlan)
     if code == PADR:
         return pair_label(f.src, f.dst, f.vlan)
-    if chk.roles.get((f.vlan, f.src)) == AC:
+    if chk.roles.get(f.src) == AC:
         return pair_label(f.dst, f.src, f.vlan)
     return pair_label(f.src, f.dst, f.vlan)
 
@@ -193,8 +193,8 @@ def _padi(chk: Checker, f: Frame, sid: int, length: int, sent: Sent, label: str)
     if services != 1:
         chk.report(PADI_SERVICE, n, label, CLIENT, f"PADI carries {services} Service-Name tags")
     rfc4638.request(chk, sent, label, "PADI")
-    chk.learn_role(f.vlan, f.src, CLIENT)
-    chk.host(f.vlan, f.src).padis.append(sent)
+    chk.learn_role(f.src, CLIENT)
+    chk.host(f.src).padis.append(sent)
 
 
 def _echoed(chk: Checker, rule_id: str, what: str, tag: int, request: Sent, answer: Sent, label: str, side: str,
@@ -219,7 +219,7 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     names = len(sent.values(TAG_AC_NAME))
     if names != 1:
         chk.report(PADO_AC_NAME, n, label, AC, f"PADO carries {names} AC-Name tags")
-    host = chk.hosts.get((f.vlan, f.dst))
+    host = chk.hosts.get(f.dst)
     padi = _matching(host.padis, sent) if host else None
     services = sent.values(TAG_SERVICE_NAME)
     if not services:
@@ -233,8 +233,8 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         _echoed(chk, PADO_HOST_UNIQ, "Host-Uniq", TAG_HOST_UNIQ, padi, sent, label, AC, ("PADI", "PADO"))
         _echoed(chk, PADO_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padi, sent, label, AC, ("PADI", "PADO"))
     rfc4638.reply(chk, padi, sent, label, ("PADI", "PADO"))
-    chk.learn_role(f.vlan, f.src, AC)
-    host = chk.host(f.vlan, f.dst)
+    chk.learn_role(f.src, AC)
+    host = chk.host(f.dst)
     host.add(host.pados, f.src, sent)
 
 
@@ -259,7 +259,7 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     services = len(sent.values(TAG_SERVICE_NAME))
     if services != 1:
         chk.report(PADR_SERVICE, n, label, CLIENT, f"PADR carries {services} Service-Name tags")
-    host = chk.host(f.vlan, f.src)
+    host = chk.host(f.src)
     pado = _matching(host.pados.get(f.dst), sent)
     if pado is not None:
         cookie = pado.values(TAG_AC_COOKIE)
@@ -273,9 +273,9 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
             chk.report(PADR_RELAY, (pado.frame.number, f.number), label, CLIENT,
                        f"PADR {'omits' if not got else 'changes'} the Relay-Session-Id of the PADO")
     rfc4638.request(chk, sent, label, "PADR")
-    chk.learn_role(f.vlan, f.src, CLIENT)
+    chk.learn_role(f.src, CLIENT)
     host.add(host.padrs, f.dst, sent)
-    chk.remember(chk.pending, (f.vlan, f.src, f.dst), f.number)
+    chk.remember(chk.pending, (f.src, f.dst), f.number)
 
 
 def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
@@ -293,7 +293,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         services = len(sent.values(TAG_SERVICE_NAME))
         if services != 1:
             chk.report(PADS_SERVICE, n, label, AC, f"PADS carries {services} Service-Name tags")
-    host = chk.hosts.get((f.vlan, f.dst))
+    host = chk.hosts.get(f.dst)
     padr = _matching(host.padrs.get(f.src), sent) if host else None
     if padr is None:
         chk.report(PADS_UNSOLICITED, n, label, AC, "PADS without a PADR from that host to this AC")
@@ -301,11 +301,11 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         _echoed(chk, PADS_HOST_UNIQ, "Host-Uniq", TAG_HOST_UNIQ, padr, sent, label, AC, ("PADR", "PADS"))
         _echoed(chk, PADS_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padr, sent, label, AC, ("PADR", "PADS"))
     max_payload = rfc4638.reply(chk, padr, sent, label, ("PADR", "PADS"))
-    chk.learn_role(f.vlan, f.src, AC)
-    chk.pending.pop((f.vlan, f.dst, f.src), None)
+    chk.learn_role(f.src, AC)
+    chk.pending.pop((f.dst, f.src), None)
     if error or sid in (0, 0xFFFF):
         return
-    chk.remember(chk.pads_pairs, (f.vlan, f.dst, f.src), f.number)
+    chk.remember(chk.pads_pairs, (f.dst, f.src), f.number)
     key = chk.session_key(f, sid)
     session = chk.sessions.get(key)
     if session is None or session.padt is not None or not session.from_start:
@@ -317,7 +317,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
 
 def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:
     session = chk.sessions.get(chk.session_key(f, sid))
-    side = session.side(f.src) if session else {AC: AC, CLIENT: CLIENT}.get(chk.roles.get((f.vlan, f.src)), "unknown")
+    side = session.side(f.src) if session else {AC: AC, CLIENT: CLIENT}.get(chk.roles.get(f.src), "unknown")
     if session is not None:
         label = session.label(f.src, f.dst)
     n = (f.number,)
@@ -328,7 +328,7 @@ def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:
         return
     if session is None:
         # Only a pair whose discovery this capture saw can be known to have no such session.
-        pair = (f.vlan, f.src, f.dst) if (f.vlan, f.src, f.dst) in chk.pads_pairs else (f.vlan, f.dst, f.src)
+        pair = (f.src, f.dst) if (f.src, f.dst) in chk.pads_pairs else (f.dst, f.src)
         if pair in chk.pads_pairs:
             chk.report(PADT_SID, n, label, side, f"PADT for session 0x{sid:04x}, which these MACs never set up")
         return
@@ -363,13 +363,13 @@ def session_header(chk: Checker, f: Frame) -> tuple[int, bytes] | None:
 
 
 def _role(chk: Checker, f: Frame) -> str:
-    return chk.roles.get((f.vlan, f.src), "unknown")
+    return chk.roles.get(f.src, "unknown")
 
 
 def before_pads(chk: Checker, f: Frame, session: Session) -> None:
     # Only the host is judged: an AC's PADS may have been lost before reaching the capture point,
     # but a host must not talk on a session it has not been given.
-    padr = chk.pending.get((f.vlan, f.src, f.dst))
+    padr = chk.pending.get((f.src, f.dst))
     if padr is not None:
         chk.report(BEFORE_PADS, (padr, f.number), session.label(f.src, f.dst), session.side(f.src),
                    f"session traffic on 0x{session.sid:04x} before the AC answered the PADR")
