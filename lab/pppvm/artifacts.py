@@ -11,6 +11,8 @@ when one of them changes.
 """
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -57,7 +59,11 @@ class Artifacts:
 
 def ensure(cache: Path | None = None, log=print) -> Artifacts:
     """The cached artifacts for the current package versions, built first if missing."""
-    cache = cache or Path(os.environ.get("PPPVM_CACHE", DEFAULT_CACHE))
+    return _ensure(cache or Path(os.environ.get("PPPVM_CACHE", DEFAULT_CACHE)), log)
+
+
+@functools.cache  # asking apt for versions takes a second; once per process is enough
+def _ensure(cache: Path, log) -> Artifacts:
     versions = package_versions()
     directory = cache / _cache_key(versions)
     if not (directory / "complete").exists():
@@ -65,10 +71,14 @@ def ensure(cache: Path | None = None, log=print) -> Artifacts:
         _run(["apt-get", "update", "-q"])
         versions = package_versions()
         directory = cache / _cache_key(versions)
-    if not (directory / "complete").exists():
-        log(f"pppvm: building the peer VM ({', '.join(f'{p} {v}' for p, v in versions.items())})")
-        _build(directory, versions)
-        log(f"pppvm: built in {directory}")
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; a second process waits, then finds it built
+        if not (directory / "complete").exists():
+            log(f"pppvm: building the peer VM ({', '.join(f'{p} {v}' for p, v in versions.items())})")
+            _build(directory, versions)
+            log(f"pppvm: built in {directory}")
+            _prune(cache, keep=directory)
     return Artifacts(directory / "vmlinux", directory / "initramfs.cpio", QBOOT, versions)
 
 
@@ -123,6 +133,13 @@ def _build(directory: Path, versions: dict[str, str]) -> None:
         (directory / f"{name}.tmp").rename(directory / name)
     (directory / "versions.json").write_text(json.dumps(versions, indent=1) + "\n")
     (directory / "complete").touch()
+
+
+def _prune(cache: Path, keep: Path) -> None:
+    """Builds for other versions (or from older guest scripts) are of no further use: 80 MB each."""
+    for directory in cache.iterdir():
+        if directory != keep and directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _initramfs(root: Path) -> bytes:

@@ -45,17 +45,19 @@ class PeerLab:
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
+        native_peer = use_native()
+        artifacts = None if native_peer else ensure()  # may build for a while: before any namespace exists
         _ip("netns", "add", self.ns)
         try:
             _ip("-n", self.ns, "link", "set", "lo", "up")
-            if use_native():
+            if native_peer:
                 self.iface = "veth0"
                 self.peer = native.NativePeer(self.ns, self.iface, tmp / "peer", files or {}, hostname)
             else:
                 self.iface = "tap0"
                 _ip("-n", self.ns, "tuntap", "add", "dev", self.iface, "mode", "tap")
                 _ip("-n", self.ns, "link", "set", self.iface, "up")
-                self.peer = PeerVM(ensure(), self.ns, self.iface, tmp / "vm", files or {}, hostname)
+                self.peer = PeerVM(artifacts, self.ns, self.iface, tmp / "vm", files or {}, hostname)
             self.peer.start()
         except BaseException:
             self.close()

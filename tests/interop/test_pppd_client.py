@@ -6,7 +6,7 @@ import pytest
 from interop_checks import ECHO_REPLY, ECHO_REQUEST, assert_capture_clean, lcp_codes, pads_to_ipcp_opened
 from pppvm.peerlab import wait_for
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 
 USER, PASSWORD = "lab", "lab-secret"
 AC_ARGS = ("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--dns", "10.0.0.53",

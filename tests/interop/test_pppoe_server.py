@@ -11,7 +11,7 @@ from scapy.layers.inet import ICMP, IP
 
 from pppemu import PPPoESession
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 
 USER, PASSWORD = "lab", "lab-secret"
 SECRETS = f"{USER} * {PASSWORD} *\n"
