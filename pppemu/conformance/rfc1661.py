@@ -355,8 +355,8 @@ def _echo(chk: Checker, p: Ppp) -> None:
     elif c.data[:4] != magic:
         theirs = option(lcp.granted, LCP_MAGIC)
         whose = " (the peer's)" if theirs is not None and c.data[:4] == theirs else ""
-        chk.report_ppp(ECHO_MAGIC, p, f"{c.name} carries magic 0x{c.data[:4].hex()}{whose}, the sender negotiated "
-                                      f"0x{magic.hex()}")
+        negotiated = f"negotiated 0x{magic.hex()}" if option(lcp.acked, LCP_MAGIC) else "negotiated none (so zero)"
+        chk.report_ppp(ECHO_MAGIC, p, f"{c.name} carries magic 0x{c.data[:4].hex()}{whose}; the sender {negotiated}")
 
 
 def finish(chk: Checker) -> None:

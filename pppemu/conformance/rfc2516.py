@@ -199,15 +199,12 @@ def _padi(chk: Checker, f: Frame, sid: int, length: int, sent: Sent, label: str)
 
 def _echoed(chk: Checker, rule_id: str, what: str, tag: int, request: Sent, answer: Sent, label: str, side: str,
             names: tuple[str, str]) -> None:
-    """An answer must carry the request's tag value unchanged (and not invent one)."""
+    """An answer must carry the request's tag value unchanged."""
     wanted, got = request.values(tag), answer.values(tag)
     if wanted and (not got or got[0] != wanted[0]):
         change = "omits" if not got else "changes"
         chk.report(rule_id, (request.frame.number, answer.frame.number), label, side,
                    f"{names[1]} {change} the {what} of the {names[0]}")
-    elif got and not wanted:
-        chk.report(rule_id, (request.frame.number, answer.frame.number), label, side,
-                   f"{names[1]} carries a {what} the {names[0]} did not send")
 
 
 def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
