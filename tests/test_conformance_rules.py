@@ -1249,6 +1249,24 @@ def test_a_success_lost_before_the_capture_point_is_not_taken_for_an_early_ncp_p
     assert ex.check() == []
 
 
+def test_an_ack_lost_before_the_capture_point_does_not_make_its_sender_look_closed():
+    # The AC's tap when the client's Configure-Ack was lost: the client is Opened all the same.
+    ex = Exchange()
+    ex.discovery()
+    ex.lcp("ac", conf(1, 1, ac_lcp()))
+    ex.lcp("client", conf(1, 1, CLIENT_LCP))
+    ex.lcp("ac", conf(2, 1, CLIENT_LCP))
+    ex.lcp("client", PPP_LCP_Echo(code=9, id=0, magic_number=MAGIC_CLIENT))
+    ex.wait(3)
+    ex.lcp("ac", conf(1, 1, ac_lcp()))
+    ex.lcp("client", conf(1, 2, CLIENT_LCP))
+    ex.lcp("client", conf(2, 1, ac_lcp()))
+    ex.lcp("ac", conf(2, 2, CLIENT_LCP))
+    ex.authenticate()
+    ex.ipcp_open()
+    assert ex.check() == []
+
+
 def test_live_feeding_matches_check_frames():
     ex = Exchange()
     CASES["rfc1661.echo.magic"](ex, True)

@@ -69,7 +69,7 @@ def _negotiation(chk: Checker, p: Ppp, protocol: int, from_authenticator: bool, 
         return False
     # The authenticator asked in its own Configure-Request; the peer acknowledged it.
     sender_authenticates = _asked(mine.acked, protocol) is not None
-    receiver_authenticates = _asked(mine.granted, protocol) is not None
+    receiver_authenticates = _asked(mine.agreed(), protocol) is not None
     if not sender_authenticates and not receiver_authenticates:
         chk.report_ppp(negotiated_rule, p, f"{what} though neither side negotiated it in LCP")
         return False
@@ -107,7 +107,7 @@ def chap(chk: Checker, p: Ppp) -> None:
         asked = p.receiver.challenges
         if pkt.ident not in asked and (asked or known):
             chk.report_ppp(CHAP_RESPONSE_ID, p, f"Response id {pkt.ident} answers no Challenge of the peer")
-        algorithm = _asked(p.sender.lcp().granted, PROTO_CHAP)
+        algorithm = _asked(p.sender.lcp().agreed(), PROTO_CHAP)
         if algorithm is not None and algorithm[2:3] == bytes((CHAP_MD5,)) and len(pkt.value) != 16:
             chk.report_ppp(CHAP_MD5_SIZE, p, f"MD5 Response value of {len(pkt.value)} octets")
         put_bounded(p.sender.responses, pkt.ident, p.number)

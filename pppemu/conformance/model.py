@@ -55,7 +55,7 @@ class Negotiation:
     sender itself must have seen before it may act as Opened (RFC 1661 section 4).
     """
     __slots__ = ("known", "requests", "last_request", "peer_spoke", "unanswered", "ack_sent", "ack_rcvd",
-                 "acked", "granted", "terms", "last_term", "peer_spoke_since_term", "term_unanswered",
+                 "acked", "granted", "peer_options", "terms", "last_term", "peer_spoke_since_term", "term_unanswered",
                  "replies", "echoes", "answered", "peer_request_ts", "refused", "peer_requested",
                  "max_configure_reported", "max_terminate_reported")
 
@@ -71,6 +71,7 @@ class Negotiation:
         self.ack_rcvd = False           # the peer acknowledged its current request
         self.acked: list[tuple[int, bytes]] | None = None    # its own options, as the peer acknowledged them
         self.granted: list[tuple[int, bytes]] | None = None  # the peer's options it acknowledged
+        self.peer_options: list[tuple[int, bytes]] | None = None  # options of the peer's latest request
         self.terms: dict[int, int] = {}  # identifier -> frame of its pending Terminate-Requests
         self.last_term: tuple[int, bytes, float, int] | None = None
         self.peer_spoke_since_term = False
@@ -89,6 +90,13 @@ class Negotiation:
         if not (self.known and self.ack_rcvd):
             return False
         return self.ack_sent or (self.peer_requested and not self.refused)
+
+    def agreed(self) -> list[tuple[int, bytes]] | None:
+        """The peer's options it acknowledged; the peer's latest request when its own Ack may be the
+        frame missing from the capture (see `opened`)."""
+        if self.granted is not None or self.ack_sent:
+            return self.granted
+        return self.peer_options if self.peer_requested and not self.refused else None
 
     def close(self) -> None:
         """The layer went down: what follows is a new negotiation."""

@@ -125,7 +125,7 @@ def protocol_field(chk: Checker, f: Frame, session: Session, ppp: bytes) -> tupl
 
 def compressed_protocol(chk: Checker, p: Ppp) -> None:
     # The sender may compress only if the receiver asked for PFC and the sender acknowledged it.
-    granted = p.sender.lcp().granted
+    granted = p.sender.lcp().agreed()
     if p.sender.lcp().known and (granted is None or option(granted, LCP_PFC) is None):
         chk.report_ppp(PFC_UNNEGOTIATED, p, f"one-octet Protocol field 0x{p.protocol:02x} without negotiated PFC")
 
@@ -193,7 +193,7 @@ def auth_pending(session: Session, mac: bytes) -> str | None:
     lcp = me.lcp()
     if _judged_auth(lcp.acked) and not me.auth_sent:
         return OWN
-    if _judged_auth(lcp.granted) and not me.auth_rcvd:
+    if _judged_auth(lcp.agreed()) and not me.auth_rcvd:
         return "the peer's authentication of it"
     return None
 
@@ -353,7 +353,7 @@ def _echo(chk: Checker, p: Ppp) -> None:
     if len(c.data) < 4:
         chk.report_ppp(ECHO_MAGIC, p, f"{c.name} too short for its Magic-Number field")
     elif c.data[:4] != magic:
-        theirs = option(lcp.granted, LCP_MAGIC)
+        theirs = option(lcp.agreed(), LCP_MAGIC)
         whose = " (the peer's)" if theirs is not None and c.data[:4] == theirs else ""
         negotiated = f"negotiated 0x{magic.hex()}" if option(lcp.acked, LCP_MAGIC) else "negotiated none (so zero)"
         chk.report_ppp(ECHO_MAGIC, p, f"{c.name} carries magic 0x{c.data[:4].hex()}{whose}; the sender {negotiated}")

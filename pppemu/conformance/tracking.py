@@ -69,6 +69,7 @@ def control(chk: Checker, p: Ppp) -> None:
     if c.code == CONF_REQ:
         theirs.peer_request_ts = p.ts
         theirs.peer_requested = True
+        theirs.peer_options = p.options
         retransmission = mine.last_request is not None and mine.last_request[:2] == (c.ident, c.data)
         if mine.opened and not retransmission:
             mine.close()  # Opened + RCR/RCA/RCN -> tld, scr (RFC 1661 section 4.1)
