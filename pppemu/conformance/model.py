@@ -174,12 +174,6 @@ class Session:
             p = self.peers[mac] = Peer(mac, self.from_start)
         return p
 
-    def other(self, mac: bytes) -> bytes | None:
-        for m in self.peers:
-            if m != mac:
-                return m
-        return None
-
     def side(self, mac: bytes) -> str:
         if mac == self.client:
             return CLIENT
