@@ -104,3 +104,18 @@ def test_thousands_of_interleaved_sessions_are_checked_quickly_and_cleanly():
     assert checker.violations == []
     assert len(checker.sessions) == sessions
     assert elapsed < 15, f"{len(frames)} frames took {elapsed:.1f} s"
+
+
+def test_a_rule_broken_on_every_frame_is_listed_a_few_times_and_counted():
+    from scapy.packet import Raw
+    from test_conformance_rules import ICMP_ECHO
+
+    from pppemu.conformance.checker import REPEATS
+
+    ex = Exchange()
+    ex.discovery()
+    for _ in range(50):  # IPv4 before any IPCP negotiation
+        ex.ppp("client", 0x0021, Raw(ICMP_ECHO))
+    checker = _feed_all(ex.frames)
+    assert [v.rule for v in checker.violations] == ["rfc1332.ip.before_open"] * REPEATS
+    assert checker.suppressed == 50 - REPEATS

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _TAG_TPIDS = (ETH_VLAN, ETH_QINQ, 0x9100)
 _MAX_SESSIONS = 200_000  # remembered sessions (ended ones included) before the oldest are forgotten
 _MAX_HOSTS = 200_000
+REPEATS = 5  # violations of one rule by one side of one session reported before the rest are only counted
 
 
 class Checker:
@@ -42,6 +43,8 @@ class Checker:
         self.padt_grace = 1.0  # seconds during which frames already in flight may follow a PADT
         self.violations: list[Violation] = []
         self.internal_errors = 0  # bugs in the checker itself; never raised to the caller
+        self.repeats: dict[tuple[str, str, str], int] = {}  # (session, side, rule) -> violations seen
+        self.suppressed = 0  # violations counted but not listed, past REPEATS of the same kind
         self.count = 0
         # Keys leave VLAN tags out: a capture may show them on one direction only (tag offload on
         # receive), and host MACs are unique on the segments an AC serves. Labels still show them.
@@ -82,6 +85,14 @@ class Checker:
 
     def report(self, rule_id: str, frames: Iterable[int], session: str, side: str, message: str) -> None:
         r = RULES[rule_id]
+        # A peer that breaks a rule on every data frame must not flood the report of a long live run.
+        kind = (session, side, rule_id)
+        seen = self.repeats.get(kind, 0) + 1
+        if len(self.repeats) < _MAX_SESSIONS or kind in self.repeats:
+            self.repeats[kind] = seen
+        if seen > REPEATS:
+            self.suppressed += 1
+            return
         numbers = tuple(sorted({n for n in frames if n}))
         self.violations.append(Violation(rule_id, r.rfc, r.level, numbers, session, side, message))
 
