@@ -5,7 +5,7 @@ import time
 
 import netns
 import pytest
-from interop_checks import ECHO_REPLY, ECHO_REQUEST, assert_capture_clean, lcp_codes
+from interop_checks import ECHO_REPLY, ECHO_REQUEST, TERMINATE_REQUEST, assert_capture_clean, lcp_codes
 from pppvm.peerlab import wait_for
 from scapy.layers.inet import ICMP, IP
 
@@ -107,8 +107,10 @@ def test_echoes_keep_the_session_up(peer_lab):
     assert_capture_clean(server.pcap)
 
 
-@pytest.mark.parametrize("how", ["pppd killed", "server stopped"])
-def test_session_ended_by_the_ac_side(peer_lab, how):
+@pytest.mark.parametrize(("how", "reason"), [("pppd killed", "RP-PPPoE: Child pppd process terminated"),
+                                           ("server stopped", "Shutting Down")])
+def test_session_ended_by_the_ac_side(peer_lab, how, reason):
+    """Stock pppoe-server ends a session with a PADT only: pppd's Terminate-Request dies with its relay."""
     server = Server(peer_lab)
     client, log = server.start_client()
     wait_for(log, "IPCP: opened", timeout=CLIENT_TIMEOUT, proc=client)
@@ -118,7 +120,8 @@ def test_session_ended_by_the_ac_side(peer_lab, how):
         server.peer.kill("server")
     assert client.wait(timeout=30) == 1
     text = log.read_text()
-    assert "session lost: PADT from the access concentrator" in text, text
+    assert f"session lost: PADT from the access concentrator: {reason}" in text, text
+    assert not any(code == TERMINATE_REQUEST for _, code in lcp_codes(server.pcap))
     assert_capture_clean(server.pcap)
 
 
