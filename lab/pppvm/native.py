@@ -45,8 +45,8 @@ class NativePeer:
             subprocess.run(["ip", "-n", ns, "link", "set", link, "up"], check=True)
 
     def spawn(self, name: str, command: str) -> None:
-        script = (f"mount --bind {shlex.quote(str(self.etc))} /etc/ppp && hostname {shlex.quote(self.hostname)}"
-                  f" 2>/dev/null; exec {command}")
+        script = (f"mount --bind {shlex.quote(str(self.etc))} /etc/ppp || exit 125; "
+                  f"hostname {shlex.quote(self.hostname)}; exec {command}")
         # unshare -u: the hostname (pppd's CHAP name) stays private to the peer's programs.
         self.procs[name] = subprocess.Popen(["ip", "netns", "exec", self.peer_ns, "unshare", "-u", "sh", "-c",
                                              script], stdout=self.log(name).open("w"), stderr=subprocess.STDOUT,

@@ -114,6 +114,7 @@ def test_no_authentication_downgrade(peer_lab, ac_auth, refused):
     assert status != 0 and "local  IP address" not in text, text
     log = wait_for(ac_log, "session down", timeout=20)
     assert "auth: ok" not in log and "IPCP: opened" not in log
+    assert f"session down: peer will not authenticate with {ac_auth.upper()}" in log
     stop_ac(ac)
     assert_capture_clean(pcap)
 
