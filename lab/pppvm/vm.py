@@ -9,9 +9,11 @@ logs and exit statuses.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +38,9 @@ class PeerVM:
         self.share = workdir / "share"
         self.share.mkdir(parents=True, exist_ok=True)
         self.console = workdir / "console.log"
-        self.control_path = workdir / "control.sock"
+        # A unix socket path holds at most 107 bytes: a short directory of its own, whatever workdir is.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="pppvm-"))
+        self.control_path = self._socket_dir / "control"
         self._initrd = workdir / "initrd.cpio"
         self._initrd.write_bytes(artifacts.initramfs.read_bytes() + _run_archive(files, hostname))
         self.mac = mac
@@ -182,6 +186,7 @@ class PeerVM:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 def _run_archive(files: dict[str, str], hostname: str) -> bytes:
