@@ -56,6 +56,9 @@ wait "$ac_pid"
 ac_pid=
 cat "$out/ac.log"
 
+step "the AC's capture, judged against the RFCs (pppemu check)"
+"$PPPEMU" check "$out/ac.pcap"
+
 step "TUN at both ends: the AC as a real gateway, kernel tools through the session"
 ip netns exec "$ac_ns" "$PPPEMU" ac --iface veth0 --local-ip 10.0.0.1 \
     --pool 10.0.0.100-10.0.0.199 --ac-name lab-ac --auth "$auth" \
