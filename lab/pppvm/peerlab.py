@@ -34,8 +34,10 @@ def kernel_has_ppp() -> bool:
 
 
 def use_native() -> bool:
+    """PPPVM_MODE=native or vm forces the choice; auto goes native where the host can run the peer."""
     choice = os.environ.get("PPPVM_MODE", "auto")
-    return choice == "native" or (choice == "auto" and kernel_has_ppp())
+    installed = all(shutil.which(program) for program in ("pppd", "pppoe-server", "pppoe"))
+    return choice == "native" or (choice == "auto" and installed and kernel_has_ppp())
 
 
 class PeerLab:
