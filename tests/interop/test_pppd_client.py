@@ -32,7 +32,8 @@ def start(peer_lab, *ac_args: str, pppd_options: tuple[str, ...] = (), password:
 
 
 def wait_up(lab, ac_log) -> str:
-    text = wait_for(lab.peer.log("pppd"), "local  IP address", timeout=UP_TIMEOUT)
+    """pppd's log once IPCP is up: its last line for that is the DNS address (usepeerdns)."""
+    text = wait_for(lab.peer.log("pppd"), "primary   DNS address", timeout=UP_TIMEOUT)
     wait_for(ac_log, "IPCP: opened", timeout=UP_TIMEOUT)
     return text
 
