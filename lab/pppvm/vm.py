@@ -32,6 +32,8 @@ class VMError(RuntimeError):
 
 
 class PeerVM:
+    share_path = "/host"  # where the guest's programs see the host directory `share`
+
     def __init__(self, artifacts: Artifacts, ns: str, tap: str, workdir: Path, files: dict[str, str],
                  hostname: str = "pppvm", mac: str = "52:54:00:12:34:56"):
         self.artifacts, self.ns, self.tap, self.workdir = artifacts, ns, tap, workdir
@@ -127,8 +129,7 @@ class PeerVM:
             elif line.startswith(f"{ident}="):
                 return int(line[len(ident) + 1:]), "\n".join(output)
 
-    # The peer interface shared with pppvm.native.NativePeer.
-    share_path = "/host"  # where the peer's programs see the host directory `share`
+    # The peer interface, shared with pppvm.native.NativePeer: spawn, log, pid, kill, exit_status, running.
 
     def spawn(self, name: str, command: str) -> None:
         """Start a shell command line in the guest; output in log(name)."""
