@@ -231,3 +231,25 @@ def test_default_close_reasons():
     cs = role.add_session(CLIENT_MAC, 0.0)
     role.close_session(cs, 0.1)
     assert of_type(events(role), SessionDown)[0].reason == "administrative close"
+
+
+def test_ac_events_name_the_session_by_peer_mac_and_session_id():
+    from pppemu.events import AuthDone, DiscoveryDone
+    pair, cs, acs = up_pair(auth="pap")
+    key = ("02:00:00:00:00:01", cs.session_id)
+    assert acs.key == key and acs.started_at == 0.0
+    for kind in (DiscoveryDone, AuthDone, SessionUp):
+        assert [e.key for e in pair.events_of(kind, "ac")] == [key]
+    # PAP names only the peer that authenticated: the AC learns "alice", the client no one
+    assert pair.events_of(AuthDone, "ac")[0].peer_name == "alice"
+    assert pair.events_of(AuthDone)[0].peer_name == "" and cs.ppp.peer_name == ""
+
+
+def test_a_padt_built_with_a_reason_carries_it_as_generic_error():
+    from pppemu.discovery import DiscoveryClient
+    dc = DiscoveryClient(CLIENT_MAC, b"hu", lambda dst, pkt: None)
+    dc.session_id = 0x42
+    padt = dc.padt("going away")
+    assert (padt.code, padt.session_id) == (C.PADT, 0x42)
+    assert padt.tags == [(C.TAG_HOST_UNIQ, b"hu"), (C.TAG_GENERIC_ERROR, b"going away")]
+    assert dc.padt().tags == [(C.TAG_HOST_UNIQ, b"hu")]
