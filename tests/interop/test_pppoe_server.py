@@ -108,7 +108,7 @@ def test_echoes_keep_the_session_up(peer_lab):
 
 
 @pytest.mark.parametrize(("how", "reason"), [("pppd killed", "RP-PPPoE: Child pppd process terminated"),
-                                           ("server stopped", "Shutting Down")])
+                                           ("server stopped", "Shutting Down")], ids=["pppd-killed", "server-stopped"])
 def test_session_ended_by_the_ac_side(peer_lab, how, reason):
     """Stock pppoe-server ends a session with a PADT only: pppd's Terminate-Request dies with its relay."""
     server = Server(peer_lab)
