@@ -14,8 +14,7 @@ AC_ARGS = ("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--dns",
 UP_TIMEOUT = 30  # the VM is slow under load; a session comes up in well under a second when idle
 
 # pppd's exit statuses (pppd(8))
-EXIT_NEGOTIATION_FAILED, EXIT_PEER_AUTH_FAILED, EXIT_USER_REQUEST = 10, 11, 5
-EXIT_HANGUP, EXIT_AUTH_TOPEER_FAILED = 16, 19
+EXIT_USER_REQUEST, EXIT_HANGUP, EXIT_AUTH_TOPEER_FAILED = 5, 16, 19
 
 
 def pppd(*options: str, password: str = PASSWORD) -> str:
