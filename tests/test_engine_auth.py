@@ -334,7 +334,8 @@ def test_ac_authenticates_with_chap_then_opens_ipcp():
     assert ok.code == C.CHAP_SUCCESS and lone.ppp.phase == Phase.NETWORK
     assert only(out, C.PROTO_IPCP, C.CONF_REQ)
     (done,) = lone.of(AuthDone)
-    assert done.ok and done.peer_name == "alice" and lone.session.username == "alice"
+    assert done.ok is True and done.peer_name == "alice" and lone.session.username == "alice"
+    assert done.key == lone.session.key
 
 
 def test_ac_chap_failure_terminates_the_link_with_the_reason():
@@ -347,7 +348,8 @@ def test_ac_chap_failure_terminates_the_link_with_the_reason():
     (term,) = only(out, C.PROTO_LCP, C.TERM_REQ)
     assert term.ctl.data == b"CHAP failure for 'alice'"
     (done,) = lone.of(AuthDone)
-    assert not done.ok and done.reason == "CHAP failure for 'alice'"
+    assert done.ok is False and done.reason == "CHAP failure for 'alice'"
+    assert done.peer_name == "alice" and done.key == lone.session.key
     assert lone.ppp.phase == Phase.TERMINATE and not only(out, C.PROTO_IPCP)
 
 
@@ -464,3 +466,18 @@ def test_names_and_messages_that_are_not_utf8_are_still_reported():
     b.start(0.0)
     b.receive(pap_request(1, b"e\xff", b"pw"), 0.1)
     assert b.peer_name == "e\ufffd"
+
+
+def test_the_challenge_carries_the_configured_authenticator_name():
+    lone = Lone("ac", auth_name="bras7")
+    (req,) = only(lone.first, C.PROTO_LCP, C.CONF_REQ)
+    lone.ack(req)
+    (ch,) = _chap_frames(lone.lcp(C.CONF_REQ, 1, b""))
+    assert ch.name == b"bras7"
+
+
+def test_without_authentication_no_name_and_no_auth_event():
+    lone = Lone()
+    lone.open_lcp()
+    assert lone.ppp.phase == Phase.NETWORK and lone.ppp.peer_name == "" and not lone.of(AuthDone)
+    assert lone.ppp.authenticator is None and lone.ppp.auth_peer is None
