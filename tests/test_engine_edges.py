@@ -365,3 +365,40 @@ def test_error_texts_that_are_not_utf8_are_still_shown():
     lone.open_lcp()
     lone.feed_raw(discovery(CLIENT_MAC, AC_MAC, C.PADT, 0x1234, [(C.TAG_GENERIC_ERROR, b"bye\xff")]))
     assert lone.of(SessionDown)[0].reason == "PADT from the access concentrator: bye\ufffd"
+
+
+@pytest.mark.parametrize("protocol, info, text", [
+    (C.PROTO_LCP, bytes([5, 1, 0, 6]) + b"b\xff", "LCP Terminate-Request id=1 'b\ufffd'"),
+    (C.PROTO_LCP, bytes([8, 1, 0, 6]) + b"\x80\x57", "LCP Protocol-Reject id=1 rejected=0x8057"),
+    (C.PROTO_CHAP, bytes([1, 1, 0, 7, 1]) + b"v\xff", "CHAP Challenge id=1 name='\ufffd'"),
+    (C.PROTO_CHAP, bytes([4, 1, 0, 5]) + b"\xff", "CHAP Failure id=1 '\ufffd'"),
+    (C.PROTO_PAP, bytes([1, 1, 0, 7, 1]) + b"\xff\x00", "PAP Authenticate-Request id=1 peer-id='\ufffd'"),
+    (C.PROTO_PAP, bytes([3, 1, 0, 6, 1]) + b"\xff", "PAP Authenticate-Nak id=1 '\ufffd'"),
+])
+def test_describe_text_fields_that_are_not_utf8(protocol, info, text):
+    from pppemu.wire.describe import describe_frame
+    assert describe_frame(session(AC_MAC, CLIENT_MAC, 1, protocol, info)).endswith(text)
+
+
+def test_a_successful_pap_check_leaves_no_reason():
+    from pppemu.auth import PapAuthenticator
+    a = PapAuthenticator(lambda info: None, {b"alice": b"secret"}.get)
+    a.start(0.0)
+    a.receive(wire.encode_pap(wire.Pap(C.PAP_REQUEST, 1, peer_id=b"alice", password=b"secret")), 0.1)
+    assert a.result is True and a.reason == ""
+
+
+def test_a_close_without_a_reason_is_reported_as_closed():
+    lone = Lone()
+    lone.open_lcp()
+    lone.role.close(lone.now, "")
+    lone.advance(10)
+    (down,) = lone.of(SessionDown)
+    assert down.reason == "closed"
+
+
+def test_an_authenticator_naked_or_rejected_on_an_option_it_did_not_ask_for_keeps_going():
+    policy = _lcp(require_auth="chap")
+    policy.handle_nak([(C.LCP_PFC, b"")])
+    policy.handle_reject([(C.LCP_ACFC, b"")])
+    assert policy.fatal is None and policy.want_auth == "chap"
