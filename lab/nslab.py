@@ -69,15 +69,20 @@ class Lab:
         return subprocess.run(["ip", "netns", "exec", ns, *args], capture_output=True, text=True, **kw)
 
     def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop_all(self.procs)
         subprocess.run(["bash", str(NETNS_SH), "down", self.suffix], check=False)
+
+
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each process still running (by pid), SIGKILL what has not exited after 10 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def wait_for(path: Path, text: str, timeout: float = 20, proc: subprocess.Popen | None = None) -> str:

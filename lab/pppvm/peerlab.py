@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
+
+from nslab import stop_all, wait_for
 
 from pppvm import native
 from pppvm.artifacts import ensure
@@ -70,7 +70,7 @@ class PeerLab:
 
     def start_ac(self, *args: str, name: str = "ac") -> tuple[subprocess.Popen, Path]:
         proc, log = self._start(name, "ac", *args)
-        wait_for(log, "ready", proc=proc)
+        wait_for(log, "ready", timeout=30, proc=proc)
         return proc, log
 
     def start_client(self, *args: str, name: str = "client") -> tuple[subprocess.Popen, Path]:
@@ -90,32 +90,11 @@ class PeerLab:
         return "\n".join([*parts, self.peer.describe()])
 
     def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop_all(self.procs)
         peer = getattr(self, "peer", None)
         if peer is not None:
             peer.close()
         subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
-
-
-def wait_for(path: Path, text: str, timeout: float = 30, proc: subprocess.Popen | None = None) -> str:
-    """The file's content once it holds `text`; fails early if `proc` exits first."""
-    end = time.monotonic() + timeout
-    while True:
-        content = path.read_text(errors="replace") if path.exists() else ""
-        if text in content:
-            return content
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited ({proc.returncode}) before {text!r}:\n{content}")
-        if time.monotonic() > end:
-            raise AssertionError(f"{text!r} not seen in {path.name} within {timeout} s:\n{content}")
-        time.sleep(0.05)
 
 
 def _ip(*args: str) -> None:
