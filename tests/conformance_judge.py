@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pppemu.conformance import Violation, check_frames, check_pcap, format_report
+from pppemu.conformance import Violation, check_frames
 
 
 def judge_pair(pair) -> list[Violation]:
@@ -28,10 +28,6 @@ def judge_pair(pair) -> list[Violation]:
     missing = pair.expected_violations - {(v.rule, v.side) for v in found}
     assert not missing, f"violations the test provoked were not reported: {sorted(missing)}"
     return [v for v in found if (v.rule, v.side) not in pair.expected_violations]
-
-
-def judge_pcap(path: Path) -> list[Violation]:
-    return check_pcap(path)
 
 
 def tshark_findings(path: Path) -> list[str]:
@@ -51,7 +47,3 @@ def tshark_findings(path: Path) -> list[str]:
         if malformed or any(level >= 0x00800000 for level in levels):
             findings.append(f"frame {number}: {message or 'malformed'}")
     return findings
-
-
-def report(violations: list[Violation]) -> str:
-    return format_report(violations)

@@ -8,8 +8,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "lab"))
 
 import harness  # noqa: E402
-from conformance_judge import judge_pair, judge_pcap, report, tshark_findings  # noqa: E402
+from conformance_judge import judge_pair, tshark_findings  # noqa: E402
 from nslab import Lab, namespaces  # noqa: E402
+
+from pppemu.conformance import check_pcap, format_report  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +22,7 @@ def judge_every_exchange():
     pairs, harness.CREATED[:] = list(harness.CREATED), []
     for pair in pairs:
         violations = judge_pair(pair)
-        assert not violations, "RFC violations in the exchange:\n" + report(violations)
+        assert not violations, "RFC violations in the exchange:\n" + format_report(violations)
 
 
 @pytest.fixture
@@ -36,6 +38,6 @@ def lab(tmp_path):
     # Both ends capture to pcap; each capture must satisfy the checker and Wireshark.
     for pcap in lab.pcaps:
         if pcap.exists() and pcap.stat().st_size > 24:
-            violations = judge_pcap(pcap)
-            assert not violations, f"RFC violations in {pcap.name}:\n" + report(violations)
+            violations = check_pcap(pcap)
+            assert not violations, f"RFC violations in {pcap.name}:\n" + format_report(violations)
             assert not tshark_findings(pcap), f"Wireshark finds errors in {pcap.name}: {tshark_findings(pcap)}"
