@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 
 from . import icmp
+from .admission import DiscoveryGuard
 from .discovery import CookieJar, echo_tags, parse_line_id
 from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
 from .ipcp import ip_bytes
@@ -21,6 +22,7 @@ from .wire.ethernet import EthFrame, mac_str
 from .wire.pppoe import Discovery
 
 KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
+ID_TRIES = 16         # random session ids tried before a scan for a free one
 
 
 @dataclass
@@ -32,7 +34,14 @@ class AcConfig:
     ppp: PppConfig = field(default_factory=lambda: PppConfig(
         require_auth="chap", request_dns=False, local_ip="10.0.0.1", accept_auth=()))
     max_sessions: int = 65534
-    max_sessions_per_mac: int = 0       # 0: no limit
+    # What an untrusted access network may cost us (0: no limit). A CPE needs one session,
+    # two while an old one times out after a reconnect; behind a PPPoE relay every host
+    # shares the relay's MAC, so turn the per-MAC limits off there.
+    max_sessions_per_mac: int = 4
+    max_setup: int = 1000               # sessions between PADR and IPCP up, at once
+    setup_timeout: float = 30.0         # seconds from PADR to IPCP up, whatever the peer acks
+    discovery_rate: float = 2000.0      # PADIs answered per second, and PADRs, overall
+    mac_discovery_rate: float = 2.0     # PADIs + PADRs per second from one MAC (bursts of 10)
     answer_ping: bool = True            # answer ICMP echo to local_ip from user space
 
 
@@ -49,12 +58,16 @@ class AcSession:
         self.peer_padt = False
         self.ppp: PppSession | None = None
         self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id from the PADR
+        self.setup_deadline = now + ac.config.setup_timeout if ac.config.setup_timeout else None
         self._username: str | None = None
         self._retransmissions = 0
 
     @property
     def deadline(self) -> float | None:
-        return self.ppp.deadline if self.ppp else None
+        ppp = self.ppp.deadline if self.ppp else None
+        if self.up_at is not None or self.setup_deadline is None:
+            return ppp
+        return self.setup_deadline if ppp is None else min(ppp, self.setup_deadline)
 
     @property
     def username(self) -> str | None:
@@ -76,7 +89,16 @@ class AcSession:
         return "up" if self.ppp.is_up else self.ppp.phase.value
 
     def tick(self, now: float) -> None:
+        if self.up_at is None and self.setup_deadline is not None and now >= self.setup_deadline:
+            # Whatever the peer keeps acknowledging: a session that is not up by now never will be.
+            self.ppp.lower_down(now, f"setup not complete within {self.ac.config.setup_timeout:g} s")
+            return
         self.ppp.tick(now)
+
+    def take_address(self) -> str | None:
+        """The peer authenticated: now it may have an address (None: the pool is empty)."""
+        self.address = self.ac.pool.allocate()
+        return self.address
 
     def send_ppp(self, protocol: int, info: bytes) -> None:
         self.ac.send_session(self.ac.config.mac, self.peer, self.session_id, protocol, info)
@@ -84,6 +106,7 @@ class AcSession:
     def on_event(self, event: Event) -> None:
         if isinstance(event, SessionUp):
             self.up_at = self.ppp.now
+            self.ac.in_setup -= 1
             self.ac.by_address[ip_bytes(self.address)] = self
         elif isinstance(event, SessionDown):
             self.down_reason = event.reason
@@ -107,13 +130,17 @@ class AcRole(Role):
         if secrets is not None:
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
         self.cookies = CookieJar(self.rng.randbytes(32))
+        self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
         self.sessions: dict[tuple[bytes, int], AcSession] = {}
         self.by_address: dict[bytes, AcSession] = {}  # packed IPv4 -> session, for the data plane
-        self.by_host_uniq: dict[tuple[bytes, bytes], AcSession] = {}
         self.per_mac: dict[bytes, int] = {}
+        self.in_setup = 0  # sessions between PADR and IPCP up
         self.ended: deque[AcSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
         self.closing = False
-        self._next_id = self.rng.randrange(1, 0xFFFF)
+
+    def receive(self, frame: bytes, now: float) -> None:
+        if self.guard.admit(frame, now):  # a PADI/PADR over its rate is dropped undecoded
+            super().receive(frame, now)
 
     # ---- discovery
     def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
@@ -137,55 +164,75 @@ class AcRole(Role):
         wanted = pkt.tag(C.TAG_SERVICE_NAME) or b""
         return [(C.TAG_SERVICE_NAME, wanted), (C.TAG_AC_NAME, self.config.ac_name.encode())]
 
+    def _full(self) -> str | None:
+        """Why no new session can start now, if none can."""
+        if self.closing:
+            return "access concentrator shutting down"
+        if len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
+            return "session limit reached"
+        if self.config.max_setup and self.in_setup >= self.config.max_setup:
+            return "too many sessions in setup"
+        return None
+
     def _on_padi(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
         if pkt.tag(C.TAG_SERVICE_NAME) is None or not self._service_ok(pkt):
             self.counters["padi.refused_service"] += 1
             return  # RFC 2516 5.2: an AC that cannot serve the request does not answer
-        if self.closing or len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
+        if self._full():
             self.counters["padi.refused_full"] += 1
             return
         tags = self._base_tags(pkt)
         offered = [s.encode() for s in self.config.services if s.encode() != tags[0][1]]
         tags += [(C.TAG_SERVICE_NAME, s) for s in offered]
-        tags.append((C.TAG_AC_COOKIE, self.cookies.make(eth.src, now)))
+        tags.append((C.TAG_AC_COOKIE, self.cookies.make(eth.src, pkt.tag(C.TAG_HOST_UNIQ), now)))
         tags += echo_tags(pkt)
         self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, tags))
 
     def _on_padr(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
-        peer, host_uniq = eth.src, pkt.tag(C.TAG_HOST_UNIQ)
-        if not self.cookies.valid(peer, pkt.tag(C.TAG_AC_COOKIE), now):
+        peer, host_uniq, cookie = eth.src, pkt.tag(C.TAG_HOST_UNIQ), pkt.tag(C.TAG_AC_COOKIE)
+        epoch = self.cookies.epoch(peer, host_uniq, cookie, now)
+        if epoch is None:
             self.counters["padr.bad_cookie"] += 1
             return
-        existing = self.by_host_uniq.get((peer, host_uniq or b""))
-        if existing is not None and not existing.gone and existing.ppp.phase == Phase.ESTABLISH:
-            # Our PADS was lost and the host asks again: same answer, no second session.
-            self._send_pads(existing, pkt)
+        opened = self.cookies.spent(cookie, epoch)
+        if opened is not None:
+            if not opened.gone and opened.ppp.phase == Phase.ESTABLISH:
+                # Our PADS was lost and the host asks again: same answer, no second session.
+                self._send_pads(opened, pkt)
+            else:
+                self.counters["padr.cookie_reused"] += 1  # a cookie opens one session only
             return
+        full = self._full()
+        if full == "too many sessions in setup":
+            self.counters["padr.deferred_busy"] += 1
+            return  # no answer: the host retransmits its PADR once sessions in setup have settled
         error = None
         if not self._service_ok(pkt):
             error = (C.TAG_SERVICE_NAME_ERROR, b"service not offered")
-        elif self.closing:
-            error = (C.TAG_AC_SYSTEM_ERROR, b"access concentrator shutting down")
-        elif len(self.sessions) >= self.config.max_sessions or self.pool.free == 0:
-            error = (C.TAG_AC_SYSTEM_ERROR, b"session limit reached")
+        elif full:
+            error = (C.TAG_AC_SYSTEM_ERROR, full.encode())
         elif self.config.max_sessions_per_mac and \
                 self.per_mac.get(peer, 0) >= self.config.max_sessions_per_mac:
             error = (C.TAG_AC_SYSTEM_ERROR, b"too many sessions for this MAC")
+        session_id = None if error else self._allocate_id(peer)
+        if session_id is None and error is None:
+            error = (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
         if error:
             self.counters["padr.refused"] += 1
             tags = self._base_tags(pkt) + echo_tags(pkt) + [error]
             self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
             return
-        session = AcSession(self, peer, self._allocate_id(peer), host_uniq, now)
+        session = AcSession(self, peer, session_id, host_uniq, now)
         session.line_id = parse_line_id(pkt)
-        session.address = self.pool.allocate()
+        # No address yet: the pool is spent only on peers that authenticate.
         session.ppp = PppSession(session.key, self.config.ppp, session.send_ppp, session.on_event,
-                                 self.rng, assign_ip=session.address)
-        self.sessions[(peer, session.session_id)] = session
-        self.by_host_uniq[(peer, host_uniq or b"")] = session
+                                 self.rng, assign_ip=session.take_address)
+        self.sessions[(peer, session_id)] = session
+        self.cookies.spend(cookie, epoch, session, now)
         self.per_mac[peer] = self.per_mac.get(peer, 0) + 1
+        self.in_setup += 1
         self._send_pads(session, pkt)
-        self.emit(DiscoveryDone(session.key, session.session_id, mac_str(peer), self.config.ac_name))
+        self.emit(DiscoveryDone(session.key, session_id, mac_str(peer), self.config.ac_name))
         session.ppp.open(now)
         self.schedule(session)
 
@@ -193,13 +240,18 @@ class AcRole(Role):
         tags = self._base_tags(pkt) + echo_tags(pkt)
         self.send_discovery(self.config.mac, session.peer, Discovery(C.PADS, session.session_id, tags))
 
-    def _allocate_id(self, peer: bytes) -> int:
-        # Cycle through 1..0xFFFE so a freed id rests as long as possible before reuse.
-        while True:
-            sid = self._next_id
-            self._next_id = sid % 0xFFFE + 1
+    def _allocate_id(self, peer: bytes) -> int | None:
+        """An unpredictable free session id for this MAC (a blind PADT must guess it), or None."""
+        for _ in range(ID_TRIES):
+            sid = self.rng.randrange(1, 0xFFFF)
             if (peer, sid) not in self.sessions:
                 return sid
+        start = self.rng.randrange(0xFFFE)  # nearly full: scan once, so allocation always ends
+        for step in range(0xFFFE):
+            sid = (start + step) % 0xFFFE + 1
+            if (peer, sid) not in self.sessions:
+                return sid
+        return None
 
     # ---- session traffic
     def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
@@ -226,8 +278,8 @@ class AcRole(Role):
             if self.by_address.get(ip_bytes(session.address)) is session:
                 del self.by_address[ip_bytes(session.address)]
         self.sessions.pop((session.peer, session.session_id), None)
-        if self.by_host_uniq.get((session.peer, session.host_uniq or b"")) is session:
-            del self.by_host_uniq[(session.peer, session.host_uniq or b"")]
+        if session.up_at is None:
+            self.in_setup -= 1
         left = self.per_mac.get(session.peer, 1) - 1
         if left:
             self.per_mac[session.peer] = left

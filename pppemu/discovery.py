@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,26 +178,58 @@ class DiscoveryClient:
 
 
 class CookieJar:
-    """Stateless AC-Cookies: an HMAC of the host's MAC and a coarse time window.
+    """AC-Cookies that cost no memory until a PADR redeems one.
 
-    A PADI flood therefore costs the AC no memory; a PADR is honoured only with a
-    cookie minted for that MAC in the current or the previous window.
+    A cookie is a nonce and an HMAC over the nonce, the host's MAC, its Host-Uniq and
+    a coarse time window: a PADI flood therefore costs no state, a cookie works only
+    for the MAC and Host-Uniq it was minted for, in the current or the previous window,
+    and each PADO carries a new one. A redeemed cookie is remembered (with the session
+    it opened) until it expires, so it opens one session only.
     """
+
+    NONCE = 8
+    DIGEST = 16
 
     def __init__(self, key: bytes, window: float = 60.0):
         self.key, self.window = key, window
+        self._nonces = itertools.count(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        self._spent: dict[int, dict[bytes, object]] = {}  # window -> cookie -> what it opened
 
-    def _mint(self, mac: bytes, epoch: int) -> bytes:
-        return hmac.new(self.key, mac + struct.pack("!q", epoch), hashlib.sha256).digest()[:16]
+    def _digest(self, nonce: bytes, mac: bytes, host_uniq: bytes, epoch: int) -> bytes:
+        message = nonce + mac + struct.pack("!qH", epoch, len(host_uniq)) + host_uniq
+        return hmac.new(self.key, message, hashlib.sha256).digest()[:self.DIGEST]
 
-    def make(self, mac: bytes, now: float) -> bytes:
-        return self._mint(mac, int(now // self.window))
+    def make(self, mac: bytes, host_uniq: bytes | None, now: float) -> bytes:
+        nonce = (next(self._nonces) & (1 << 64) - 1).to_bytes(self.NONCE, "big")
+        return nonce + self._digest(nonce, mac, host_uniq or b"", int(now // self.window))
 
-    def valid(self, mac: bytes, cookie: bytes | None, now: float) -> bool:
-        if cookie is None or len(cookie) != 16:
-            return False
-        epoch = int(now // self.window)
-        return any(hmac.compare_digest(cookie, self._mint(mac, e)) for e in (epoch, epoch - 1))
+    def epoch(self, mac: bytes, host_uniq: bytes | None, cookie: bytes | None, now: float) -> int | None:
+        """The window a genuine, unexpired cookie was minted in; None for any other."""
+        if cookie is None or len(cookie) != self.NONCE + self.DIGEST:
+            return None
+        nonce, digest = cookie[:self.NONCE], cookie[self.NONCE:]
+        current = int(now // self.window)
+        for epoch in (current, current - 1):
+            if hmac.compare_digest(digest, self._digest(nonce, mac, host_uniq or b"", epoch)):
+                return epoch
+        return None
+
+    def valid(self, mac: bytes, host_uniq: bytes | None, cookie: bytes | None, now: float) -> bool:
+        return self.epoch(mac, host_uniq, cookie, now) is not None
+
+    def spent(self, cookie: bytes, epoch: int) -> object | None:
+        """What a redeemed cookie opened, or None if it was never redeemed."""
+        return self._spent.get(epoch, {}).get(cookie)
+
+    def spend(self, cookie: bytes, epoch: int, opened: object, now: float) -> None:
+        current = int(now // self.window)
+        for old in [e for e in self._spent if e < current - 1]:
+            del self._spent[old]  # expired cookies cannot come back: forget them
+        self._spent.setdefault(epoch, {})[cookie] = opened
+
+    @property
+    def remembered(self) -> int:
+        return sum(len(spent) for spent in self._spent.values())
 
 
 def echo_tags(request: Discovery) -> list[tuple[int, bytes]]:

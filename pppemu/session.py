@@ -16,7 +16,7 @@ from typing import Any
 from . import auth
 from .events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
 from .fsm import Fsm, State
-from .ipcp import IpcpPolicy
+from .ipcp import IpcpPolicy, ip_bytes
 from .ipv6cp import Ipv6cpPolicy
 from .lcp import LcpPolicy
 from .wire import const as C
@@ -60,7 +60,10 @@ class PppConfig:
 
 class PppSession:
     def __init__(self, key: Any, config: PppConfig, send: Callable[[int, bytes], None],
-                 emit: Callable[[Event], None], rng: random.Random, assign_ip: str | None = None):
+                 emit: Callable[[Event], None], rng: random.Random,
+                 assign_ip: str | Callable[[], str | None] | None = None):
+        """assign_ip: the address we give the peer, or a callable that picks it once the
+        peer has authenticated (None from it: no address left, the session ends)."""
         self.key = key
         self.config = config
         self.send_ppp = send
@@ -83,7 +86,8 @@ class PppSession:
                                     accept_auth=config.accept_auth if config.username else (),
                                     hooks=self)
         self.lcp = Fsm(self.lcp_policy, self._sender(C.PROTO_LCP), **timers)
-        self.ipcp_policy = IpcpPolicy(local_ip=config.local_ip, assign_ip=assign_ip,
+        self._address_source = assign_ip if callable(assign_ip) else None
+        self.ipcp_policy = IpcpPolicy(local_ip=config.local_ip, assign_ip=None if callable(assign_ip) else assign_ip,
                                       request_dns=config.request_dns, dns=config.dns,
                                       on_up=self._ipcp_up, on_finished=self._ncp_finished)
         self.ipcp = Fsm(self.ipcp_policy, self._sender(C.PROTO_IPCP), **timers)
@@ -245,6 +249,12 @@ class PppSession:
             self._network_phase()
 
     def _network_phase(self) -> None:
+        if self._address_source is not None and self.ipcp_policy.assign_ip is None:
+            address = self._address_source()
+            if address is None:
+                self.close(self.now, "no address left in the pool")
+                return
+            self.ipcp_policy.assign_ip = ip_bytes(address)
         self.phase = Phase.NETWORK
         for fsm in self._ncps.values():
             fsm.open(self.now)

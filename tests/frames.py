@@ -165,7 +165,7 @@ class Lone:
             cfg.update(ppp)
             self.role = AcRole(AcConfig(mac=AC_MAC, ppp=PppConfig(**cfg), **(ac or {})),
                                secrets or Secrets.single("alice", "secret"), rng=random.Random(9))
-            cookie = self.role.cookies.make(CLIENT_MAC, 0.0)
+            cookie = self.role.cookies.make(CLIENT_MAC, b"hu", 0.0)
             self.role.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [
                 (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, b"hu"), (C.TAG_AC_COOKIE, cookie)]), 0.0)
             (self.session,) = self.role.sessions.values()

@@ -46,7 +46,7 @@ def test_a_clean_discovery_follows_rfc_2516_section_5():
     assert pado.disc.tag(C.TAG_AC_NAME) == b"pppemu" and pado.disc.tag(C.TAG_HOST_UNIQ) == host_uniq
     assert pado.disc.tag(C.TAG_SERVICE_NAME) == b""
     cookie = pado.disc.tag(C.TAG_AC_COOKIE)
-    assert cookie and len(cookie) == 16
+    assert cookie and len(cookie) == 24
     # 5.3: PADR unicast to the AC that offered, session id 0, cookie and Host-Uniq returned.
     assert padr.dst == AC_MAC and padr.src == cs.mac and padr.session_id == 0
     assert padr.disc.tag(C.TAG_AC_COOKIE) == cookie and padr.disc.tag(C.TAG_HOST_UNIQ) == host_uniq
@@ -339,7 +339,9 @@ def _padi(ac, mac=CLIENT_MAC, tags=((C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ,
     return drain(ac)
 
 
-def _padr(ac, cookie, mac=CLIENT_MAC, service=b"", extra=(), dst=AC_MAC, now=0.0, host_uniq=b"hu"):
+def _padr(ac, cookie=None, mac=CLIENT_MAC, service=b"", extra=(), dst=AC_MAC, now=0.0, host_uniq=b"hu"):
+    """A PADR; without a cookie, with a genuine one minted for this MAC and Host-Uniq."""
+    cookie = ac.cookies.make(mac, host_uniq, now) if cookie is None else cookie
     ac.receive(discovery(dst, mac, C.PADR, 0, [(C.TAG_SERVICE_NAME, service), (C.TAG_HOST_UNIQ, host_uniq),
                                                (C.TAG_AC_COOKIE, cookie), *extra]), now)
     return drain(ac)
@@ -382,7 +384,8 @@ def test_ac_creates_a_session_on_a_valid_padr_and_answers_pads():
     assert pads.disc.error() is None
     (acs,) = ac.sessions.values()
     assert acs.session_id == pads.session_id and acs.peer == CLIENT_MAC and acs.host_uniq == b"hu"
-    assert acs.address == "10.0.0.100" and ac.pool.in_use == 1 and ac.per_mac == {CLIENT_MAC: 1}
+    # no address before the peer authenticates
+    assert acs.address is None and ac.pool.in_use == 0 and ac.per_mac == {CLIENT_MAC: 1} and ac.in_setup == 1
     # LCP starts at once: the PADS goes first, then a Configure-Request on the new session
     assert frames[0].disc is not None and only(frames, C.PROTO_LCP, C.CONF_REQ)
     assert all(f.session_id == pads.session_id for f in frames)
@@ -405,14 +408,59 @@ def test_ac_cookie_is_bound_to_the_mac_it_was_given_to():
 
 def test_cookies_last_one_window_more_and_no_longer():
     jar = CookieJar(b"k" * 32, window=60.0)
-    cookie = jar.make(CLIENT_MAC, 59.0)
-    assert jar.valid(CLIENT_MAC, cookie, 59.0) and jar.valid(CLIENT_MAC, cookie, 119.9)
-    assert not jar.valid(CLIENT_MAC, cookie, 120.0)
-    assert not jar.valid(OTHER_MAC, cookie, 59.0)
-    assert not jar.valid(CLIENT_MAC, None, 59.0) and not jar.valid(CLIENT_MAC, cookie[:15], 59.0)
-    assert not jar.valid(CLIENT_MAC, cookie + b"x", 59.0)
-    assert CookieJar(b"j" * 32).make(CLIENT_MAC, 0.0) != CookieJar(b"k" * 32).make(CLIENT_MAC, 0.0)
-    assert jar.make(CLIENT_MAC, 0.0) != jar.make(CLIENT_MAC, 60.0) and len(cookie) == 16
+    cookie = jar.make(CLIENT_MAC, b"hu", 59.0)
+    assert jar.valid(CLIENT_MAC, b"hu", cookie, 59.0) and jar.valid(CLIENT_MAC, b"hu", cookie, 119.9)
+    assert jar.epoch(CLIENT_MAC, b"hu", cookie, 60.0) == 0
+    assert not jar.valid(CLIENT_MAC, b"hu", cookie, 120.0)
+    assert not jar.valid(CLIENT_MAC, b"hu", None, 59.0) and not jar.valid(CLIENT_MAC, b"hu", cookie[:-1], 59.0)
+    assert not jar.valid(CLIENT_MAC, b"hu", cookie + b"x", 59.0)
+    other_key = CookieJar(b"j" * 32).make(CLIENT_MAC, b"hu", 0.0)
+    assert other_key[8:] != CookieJar(b"k" * 32).make(CLIENT_MAC, b"hu", 0.0)[8:]
+    assert len(cookie) == 24
+
+
+def test_a_cookie_is_bound_to_the_mac_and_host_uniq_it_was_minted_for_and_each_is_new():
+    jar = CookieJar(b"k" * 32)
+    cookie = jar.make(CLIENT_MAC, b"hu", 0.0)
+    assert not jar.valid(OTHER_MAC, b"hu", cookie, 0.0)
+    assert not jar.valid(CLIENT_MAC, b"hu2", cookie, 0.0) and not jar.valid(CLIENT_MAC, None, cookie, 0.0)
+    assert jar.valid(CLIENT_MAC, None, jar.make(CLIENT_MAC, None, 0.0), 0.0)
+    again = jar.make(CLIENT_MAC, b"hu", 0.0)
+    assert again != cookie and jar.valid(CLIENT_MAC, b"hu", again, 0.0)
+    # the nonce is covered by the MAC: another nonce with the same digest is no cookie
+    assert not jar.valid(CLIENT_MAC, b"hu", again[:8] + cookie[8:], 0.0)
+
+
+def test_a_spent_cookie_is_remembered_until_it_expires_and_then_forgotten():
+    jar = CookieJar(b"k" * 32, window=60.0)
+    cookie = jar.make(CLIENT_MAC, b"hu", 0.0)
+    jar.spend(cookie, 0, "session", 1.0)
+    assert jar.spent(cookie, 0) == "session" and jar.spent(cookie, 1) is None and jar.remembered == 1
+    later = jar.make(CLIENT_MAC, b"hu", 125.0)
+    jar.spend(later, 2, "next", 125.0)
+    assert jar.spent(cookie, 0) is None and jar.remembered == 1
+
+
+def test_a_cookie_opens_one_session_only():
+    ac = _ac()
+    (pado,) = _padi(ac)
+    cookie = pado.disc.tag(C.TAG_AC_COOKIE)
+    only(_padr(ac, cookie), disc=C.PADS)
+    (session,) = ac.sessions.values()
+    ac.session_ended(session, 0.5)
+    drain(ac)
+    assert _padr(ac, cookie, now=1.0) == [] and ac.counters["padr.cookie_reused"] == 1 and not ac.sessions
+    # replaying it under another Host-Uniq is no cookie at all
+    assert _padr(ac, cookie, host_uniq=b"other") == [] and ac.counters["padr.bad_cookie"] == 1
+
+
+def test_every_pado_carries_a_fresh_cookie():
+    ac = _ac()
+    (first,) = _padi(ac)
+    (second,) = _padi(ac, now=0.5)
+    assert first.disc.tag(C.TAG_AC_COOKIE) != second.disc.tag(C.TAG_AC_COOKIE)
+    assert only(_padr(ac, first.disc.tag(C.TAG_AC_COOKIE)), disc=C.PADS)[0].session_id
+    assert only(_padr(ac, second.disc.tag(C.TAG_AC_COOKIE), host_uniq=b"hu"), disc=C.PADS)[0].session_id
 
 
 def test_ac_refuses_a_padr_for_a_service_it_does_not_offer_with_service_name_error():
@@ -431,26 +479,26 @@ def test_ac_at_its_session_limit_refuses_with_ac_system_error():
     cookie = pado.disc.tag(C.TAG_AC_COOKIE)
     assert only(_padr(ac, cookie), disc=C.PADS)[0].session_id != 0
     assert _padi(ac, mac=OTHER_MAC) == [] and ac.counters["padi.refused_full"] == 1
-    cookie2 = ac.cookies.make(OTHER_MAC, 0.0)
-    (pads,) = _padr(ac, cookie2, mac=OTHER_MAC)
+    (pads,) = _padr(ac, mac=OTHER_MAC)
     assert pads.session_id == 0 and pads.disc.error() == (C.TAG_AC_SYSTEM_ERROR, b"session limit reached")
     assert len(ac.sessions) == 1
 
 
 def test_ac_with_an_exhausted_pool_offers_nothing():
-    ac = _ac(pool="10.0.0.100-10.0.0.100")
-    (pado,) = _padi(ac)
-    only(_padr(ac, pado.disc.tag(C.TAG_AC_COOKIE)), disc=C.PADS)
-    assert ac.pool.free == 0
+    pair = Pair(pool="10.0.0.100-10.0.0.100")
+    pair.add(1)
+    pair.advance(3)
+    ac = pair.ac
+    assert ac.pool.free == 0 and len(pair.events_of(SessionUp)) == 1
     assert _padi(ac, mac=OTHER_MAC) == []
-    (pads,) = _padr(ac, ac.cookies.make(OTHER_MAC, 0.0), mac=OTHER_MAC)
+    (pads,) = _padr(ac, mac=OTHER_MAC)
     assert pads.session_id == 0 and pads.disc.error()[0] == C.TAG_AC_SYSTEM_ERROR
 
 
 def test_a_closing_ac_refuses_a_padr_with_ac_system_error():
     ac = _ac()
     ac.close(0.0)
-    (pads,) = _padr(ac, ac.cookies.make(CLIENT_MAC, 0.0))
+    (pads,) = _padr(ac)
     assert pads.session_id == 0 and pads.disc.error() == (C.TAG_AC_SYSTEM_ERROR,
                                                          b"access concentrator shutting down")
 
@@ -458,23 +506,23 @@ def test_a_closing_ac_refuses_a_padr_with_ac_system_error():
 def test_per_mac_limit_counts_sessions_of_that_mac_only():
     ac = _ac(max_sessions_per_mac=2)
     for n in range(2):
-        frames = _padr(ac, ac.cookies.make(CLIENT_MAC, 0.0), host_uniq=bytes([n]))
+        frames = _padr(ac, host_uniq=bytes([n]))
         assert only(frames, disc=C.PADS)[0].session_id != 0
-    (refused,) = _padr(ac, ac.cookies.make(CLIENT_MAC, 0.0), host_uniq=b"\x09")
+    (refused,) = _padr(ac, host_uniq=b"\x09")
     assert refused.session_id == 0 and refused.disc.error()[1] == b"too many sessions for this MAC"
-    other = only(_padr(ac, ac.cookies.make(OTHER_MAC, 0.0), mac=OTHER_MAC), disc=C.PADS)
+    other = only(_padr(ac, mac=OTHER_MAC), disc=C.PADS)
     assert other[0].session_id != 0 and ac.per_mac == {CLIENT_MAC: 2, OTHER_MAC: 1}
 
 
 def test_a_repeated_padr_gets_the_same_session_and_no_second_one():
     ac = _ac()
-    cookie = ac.cookies.make(CLIENT_MAC, 0.0)
+    cookie = ac.cookies.make(CLIENT_MAC, b"hu", 0.0)
     (first,) = only(_padr(ac, cookie), disc=C.PADS)
     (again,) = _padr(ac, cookie, now=0.5)
     assert again.disc.code == C.PADS and again.session_id == first.session_id
-    assert len(ac.sessions) == 1 and ac.pool.in_use == 1
-    # another Host-Uniq from the same MAC is another session
-    (other,) = only(_padr(ac, cookie, host_uniq=b"hu2"), disc=C.PADS)
+    assert len(ac.sessions) == 1 and ac.pool.in_use == 0
+    # another Host-Uniq from the same MAC, with its own cookie, is another session
+    (other,) = only(_padr(ac, host_uniq=b"hu2"), disc=C.PADS)
     assert other.session_id not in (0, first.session_id) and len(ac.sessions) == 2
 
 
@@ -486,39 +534,61 @@ class _Extreme(random.Random):
         self.high = high
 
     def randrange(self, start, stop=None, step=1):
+        if stop is None:
+            start, stop = 0, start
         return stop - 1 if self.high else start
 
 
 @pytest.mark.parametrize("high", [False, True])
-def test_session_ids_are_never_0_or_ffff_whatever_the_generator_says(high):
+def test_session_ids_are_never_0_or_ffff_and_allocation_ends_whatever_the_generator_says(high):
     ppp = PppConfig(require_auth="chap", request_dns=False, local_ip="10.0.0.1", accept_auth=())
-    ac = AcRole(AcConfig(mac=AC_MAC, ppp=ppp, pool="10.0.0.100-10.0.0.110"),
+    ac = AcRole(AcConfig(mac=AC_MAC, ppp=ppp, pool="10.0.0.100-10.0.0.110", max_sessions_per_mac=0),
                 Secrets.single("alice", "secret"), rng=_Extreme(high))
     ids = []
     for n in range(3):
-        (pads,) = only(_padr(ac, ac.cookies.make(CLIENT_MAC, 0.0), host_uniq=bytes([n])), disc=C.PADS)
+        (pads,) = only(_padr(ac, host_uniq=bytes([n])), disc=C.PADS)
         ids.append(pads.session_id)
+    # a generator stuck on one id: after a few tries the AC scans for a free one
     assert all(0 < sid < 0xFFFF for sid in ids) and len(set(ids)) == 3
     assert ids == ([0xFFFE, 1, 2] if high else [1, 2, 3])
 
 
-def test_session_ids_wrap_from_fffe_to_1_and_skip_ids_in_use():
+def test_session_ids_are_unpredictable():
+    ac = _ac(max_sessions_per_mac=0, max_setup=0, mac_discovery_rate=0)
+    ac.rng = random.SystemRandom()
+    ids = [only(_padr(ac, host_uniq=n.to_bytes(2, "big")), disc=C.PADS)[0].session_id for n in range(40)]
+    steps = {(b - a) % 0xFFFE for a, b in zip(ids, ids[1:], strict=False)}
+    assert len(set(ids)) == 40 and len(steps) > 30  # no stride to guess the next one from
+
+
+def test_session_id_allocation_ends_when_one_mac_holds_every_id():
+    ac = _ac(max_sessions_per_mac=0)
+    taken = {(CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)}
+    ac.sessions.update(taken)
+    assert ac._allocate_id(CLIENT_MAC) is None
+    del ac.sessions[(CLIENT_MAC, 0x1234)]
+    assert ac._allocate_id(CLIENT_MAC) == 0x1234
+    assert ac._allocate_id(OTHER_MAC) is not None  # ids are per MAC
+
+
+def test_an_ac_whose_mac_holds_every_id_refuses_with_ac_system_error():
+    ac = _ac(max_sessions_per_mac=0, max_sessions=100_000)
+    ac.sessions.update({(CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)})
+    (pads,) = _padr(ac)
+    assert pads.session_id == 0 and pads.disc.error() == (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
+
+
+def test_another_mac_may_hold_the_same_session_id_at_the_same_time():
     pair = Pair()
-    pair.ac._next_id = 0xFFFE
     (a,) = pair.add(1)
-    b = pair.client.add_session(a.mac, pair.now)
+    pair.ac.rng = _Extreme(False)
+    b = pair.client.add_session(client_mac(50), pair.now)
     pair.advance(3)
-    assert (a.session_id, b.session_id) == (0xFFFE, 1)
-    # the cycle comes round to an id the same MAC still holds: it is skipped
-    pair.ac._next_id = 1
-    c = pair.client.add_session(a.mac, pair.now)
+    assert b.session_id == 1 and len(pair.events_of(SessionUp)) == 2
+    pair.ac.rng = _Extreme(False)
+    c = pair.client.add_session(client_mac(51), pair.now)
     pair.advance(3)
-    assert c.session_id == 2 and len(pair.events_of(SessionUp)) == 3
-    # another MAC may hold the same id at the same time
-    pair.ac._next_id = 1
-    d = pair.client.add_session(client_mac(50), pair.now)
-    pair.advance(3)
-    assert d.session_id == 1 and len(pair.ac.sessions) == 4 and len(pair.events_of(SessionUp)) == 4
+    assert c.session_id == 1 and len(pair.ac.sessions) == 3 and len(pair.events_of(SessionUp)) == 3
 
 
 def test_echo_tags_keep_only_host_uniq_and_relay_session_id_in_order():

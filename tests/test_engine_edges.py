@@ -86,7 +86,7 @@ def test_discovery_counters_count_every_frame():
         ac.receive(discovery(wire.BROADCAST, CLIENT_MAC, C.PADI, 0, [(C.TAG_SERVICE_NAME, b"")]), 0.0)
         ac.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [(C.TAG_SERVICE_NAME, b""), (C.TAG_AC_COOKIE, b"x")]), 0.0)
         ac.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [
-            (C.TAG_SERVICE_NAME, b""), (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, 0.0))]), 0.0)
+            (C.TAG_SERVICE_NAME, b""), (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, None, 0.0))]), 0.0)
         ac.receive(discovery(AC_MAC, CLIENT_MAC, C.PADO, 0, []), 0.0)
         ac.receive(b"\x00" * 5, 0.0)
     c = ac.counters
@@ -335,11 +335,12 @@ def test_the_ac_names_itself_in_discovery_done_and_keeps_its_address_out_of_the_
     ac = AcRole(AcConfig(mac=AC_MAC, ppp=ppp, pool="10.0.0.1-10.0.0.2", ac_name="bras3"), Secrets.single("a", "b"),
                 rng=random.Random(1))
     ac.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [
-        (C.TAG_SERVICE_NAME, b""), (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, 0.0))]), 0.0)
+        (C.TAG_SERVICE_NAME, b""), (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, None, 0.0))]), 0.0)
     (done,) = of_type(events(ac), DiscoveryDone)
     assert done.ac_name == "bras3"
     (acs,) = ac.sessions.values()
-    assert acs.address == "10.0.0.2" and ac.pool.size == 1 and ac.ended.maxlen == 100_000
+    assert acs.take_address() == "10.0.0.2" and ac.pool.size == 1 and ac.ended.maxlen == 100_000
+    assert acs.take_address() is None  # the local address is never handed out
 
 
 def test_padr_retransmissions_are_counted():

@@ -218,7 +218,7 @@ def test_discovery_roles_survive_any_tags(code, sid, tag_list):
     client.receive(discovery(CLIENT_MAC, AC_MAC, code, sid, [(C.TAG_HOST_UNIQ, host_uniq)] + tag_list), 0.1)
     client.tick(100.0)
     ac = AcRole(AcConfig(mac=AC_MAC), rng=random.Random(1))
-    cookie = (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, 0.0))
+    cookie = (C.TAG_AC_COOKIE, ac.cookies.make(CLIENT_MAC, None, 0.0))
     ac.receive(discovery(AC_MAC, CLIENT_MAC, code, sid, tag_list + [cookie]), 0.1)
     ac.tick(100.0)
     assert client.counters["internal_errors"] == 0 and ac.counters["internal_errors"] == 0
