@@ -38,6 +38,7 @@ class PPPoESession:
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)
         self._mac = mac_bytes(mac) if mac else self._link.mac
+        self._link.accept_only(self._mac, 1)
         self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name))
         self._checker = live_checker(conformance)
         self._loop = EventLoop(self._role, self._link, self._on_event, pcap=pcap, verbose=verbose,

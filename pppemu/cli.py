@@ -175,9 +175,26 @@ def ac(
     echo_interval: float = typer.Option(30.0, min=0, help="Seconds between LCP Echo-Requests per session "
                                                           "(0: off)."),
     echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before a session is dropped."),
-    max_sessions: int = typer.Option(65534, min=1, help="Refuse sessions beyond this many."),
-    max_sessions_per_mac: int = typer.Option(0, min=0, help="Refuse a MAC more sessions than this (0: no "
-                                                            "limit)."),
+    max_sessions: int = typer.Option(65534, min=1, max=65534, help="Refuse sessions beyond this many."),
+    max_sessions_per_mac: int = typer.Option(
+        4, min=0, help="Refuse a MAC more sessions than this (0: no limit). A CPE needs one, two while an old "
+                       "session times out after a reconnect; 4 stops one host from taking the pool. Behind a "
+                       "PPPoE relay every host shares the relay's MAC: raise it or turn it off there."),
+    max_setup: int = typer.Option(
+        1000, min=0, help="Sessions in setup (PADR to IPCP up) at once; beyond it PADIs and PADRs go unanswered "
+                          "and the hosts retransmit (0: no limit). Enough for a load test at 1000 setups/s, few "
+                          "enough that half-open sessions cannot pile up."),
+    setup_timeout: float = typer.Option(
+        30.0, min=1, max=3600, help="Seconds from PADR to IPCP up; a session not up by then is ended with a PADT "
+                                    "and frees everything it held, whatever the peer keeps acknowledging. 30 s "
+                                    "covers LCP's 10 Configure-Requests 3 s apart."),
+    discovery_rate: float = typer.Option(
+        2000.0, min=0, max=1e6, help="PADIs answered per second, and PADRs, overall (token buckets; 0: no limit). "
+                                     "A host that retransmits its PADI is served before first-time MACs, so a "
+                                     "flood from random MACs cannot lock real hosts out."),
+    mac_discovery_rate: float = typer.Option(
+        2.0, min=0, max=1e6, help="PADIs + PADRs per second from one MAC, in bursts of 10 (0: no limit). A host "
+                                  "retransmits at most once a second."),
     mru: int = typer.Option(1492, min=128, max=1492, help="MRU to request (at most 1492, RFC 2516 section 7)."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
     tun: str | None = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
@@ -217,6 +234,8 @@ def ac(
         dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),
         auth=auth.value, secrets_file=secrets, user=user, password=password, echo_interval=echo_interval,
         echo_failure=echo_failure, max_sessions=max_sessions, max_sessions_per_mac=max_sessions_per_mac,
+        max_setup=max_setup, setup_timeout=setup_timeout, discovery_rate=discovery_rate,
+        mac_discovery_rate=mac_discovery_rate,
         mru=mru, ipv6=ipv6, tun=tun, report=report, pcap=pcap, verbose=verbose, quiet=quiet,
         conformance=conformance)
     try:

@@ -9,7 +9,7 @@ from . import report, verdict
 from .ac import AcConfig, AcRole
 from .console import Console
 from .events import Packet
-from .io.link import PacketLink
+from .io.link import AC_STREAMS, PacketLink
 from .io.loop import EventLoop
 from .io.tun import Tun
 from .load import Periodic, setup_rate
@@ -34,7 +34,11 @@ class AcOptions:
     echo_interval: float = 30.0
     echo_failure: int = 3
     max_sessions: int = 65534
-    max_sessions_per_mac: int = 0
+    max_sessions_per_mac: int = 4
+    max_setup: int = 1000
+    setup_timeout: float = 30.0
+    discovery_rate: float = 2000.0
+    mac_discovery_rate: float = 2.0
     mru: int = C.PPPOE_MRU
     ipv6: bool = False
     tun: str | None = None
@@ -64,9 +68,11 @@ def run(opts: AcOptions) -> int:
     ppp = PppConfig(mru=opts.mru, require_auth=opts.auth, auth_name=opts.ac_name, accept_auth=(),
                     local_ip=opts.local_ip, request_dns=False, dns=opts.dns, ipv6=opts.ipv6,
                     echo_interval=opts.echo_interval, echo_failure=opts.echo_failure)
-    link = PacketLink(opts.iface)
+    link = PacketLink(opts.iface, AC_STREAMS)
     config = AcConfig(mac=link.mac, ac_name=opts.ac_name, services=opts.services, pool=opts.pool, ppp=ppp,
-                      max_sessions=opts.max_sessions, max_sessions_per_mac=opts.max_sessions_per_mac)
+                      max_sessions=opts.max_sessions, max_sessions_per_mac=opts.max_sessions_per_mac,
+                      max_setup=opts.max_setup, setup_timeout=opts.setup_timeout,
+                      discovery_rate=opts.discovery_rate, mac_discovery_rate=opts.mac_discovery_rate)
     role = AcRole(config, secrets)
     tun = Tun(opts.tun) if opts.tun else None
     if tun is not None:

@@ -97,6 +97,7 @@ def run(opts: ClientOptions) -> int:
     mac_base = mac_bytes(opts.mac_base) if opts.mac_base else (mac_bytes(DEFAULT_MAC_BASE) if many else None)
     if mac_base is not None and mac_base != link.mac:
         link.promiscuous()
+    link.accept_only(mac_base or link.mac, opts.sessions)
     tun = Tun(opts.tun) if opts.tun else None
     ppp = PppConfig(mru=opts.mru, username=opts.user, password=opts.password,
                     accept_auth=accepted_auth(opts.auth), ipv6=opts.ipv6,

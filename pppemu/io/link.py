@@ -1,15 +1,15 @@
 """An AF_PACKET link on one interface, for both PPPoE ethertypes."""
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import socket
 import struct
+from dataclasses import dataclass
 
 from ..wire import const as C
+from . import bpf
 
-PACKET_OUTGOING = 4
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1
 SIOCGIFFLAGS = 0x8913
@@ -18,8 +18,6 @@ PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 SOCKET_BUFFER = 16 << 20
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
-SO_ATTACH_FILTER = 26
-SKF_AD_PKTTYPE = 0xFFFFF004  # SKF_AD_OFF (-0x1000) + SKF_AD_PKTTYPE (4)
 
 
 class LinkError(Exception):
@@ -31,26 +29,6 @@ def _interface_flags(sock: socket.socket, iface: str) -> int:
     # the socket shows the one it was opened in.
     request = struct.pack("16sH14x", iface.encode()[:15], 0)
     return struct.unpack_from("16sH", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
-
-
-def attach_pppoe_filter(sock: socket.socket) -> None:
-    """Classic BPF: accept received frames of ethertype 0x8863 or 0x8864, drop the rest.
-
-    Our own outgoing frames are dropped here too, so reads need no source address.
-    """
-    program = [
-        (0x20, 0, 0, SKF_AD_PKTTYPE),   # ld pkttype      (ancillary data)
-        (0x15, 4, 0, PACKET_OUTGOING),  # jeq outgoing    -> drop
-        (0x28, 0, 0, 12),               # ldh [12]        the ethertype
-        (0x15, 1, 0, C.ETH_DISCOVERY),  # jeq 0x8863      -> accept
-        (0x15, 0, 1, C.ETH_SESSION),    # jeq 0x8864      -> accept, else drop
-        (0x06, 0, 0, 0x40000),          # accept: ret 256 KiB (the whole frame)
-        (0x06, 0, 0, 0),                # drop:   ret 0
-    ]
-    code = b"".join(struct.pack("HBBI", *insn) for insn in program)
-    buffer = ctypes.create_string_buffer(code)
-    fprog = struct.pack("HL", len(program), ctypes.addressof(buffer))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
 def set_buffers(sock: socket.socket) -> None:
@@ -65,27 +43,49 @@ def set_buffers(sock: socket.socket) -> None:
             sock.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER)
 
 
+@dataclass(frozen=True)
+class Stream:
+    """One receive queue: a socket for one ethertype, filtered in the kernel."""
+    ethertype: int
+    program: list
+    batch: int       # frames read per turn of the loop, so no queue starves the others
+    size: int        # the largest frame read whole
+
+
+# The AC's queues, most urgent first: held sessions (echoes, data) are served before the
+# unicast PADR/PADT of hosts we answered, and those before broadcast PADIs, which anyone
+# on the access network can send at line rate.
+AC_STREAMS = (
+    Stream(C.ETH_SESSION, bpf.ac_stream(C.ETH_SESSION, (bpf.PACKET_HOST,)), 1024, 65536),
+    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_HOST,)), 256, 4096),
+    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 64, 4096),
+)
+# One socket for both ethertypes keeps discovery and session frames in wire order
+# (a PADS and the LCP Configure-Request right behind it).
+HOST_STREAMS = (Stream(ETH_P_ALL, bpf.pppoe(), 256, 65536),)
+
+
 class PacketLink:
     """Raw Ethernet frames in and out of one interface (PPPoE discovery + session)."""
 
-    def __init__(self, iface: str):
+    def __init__(self, iface: str, streams: tuple[Stream, ...] = HOST_STREAMS):
         try:
             socket.if_nametoindex(iface)
         except OSError:
             raise LinkError(f"no such interface: {iface} (see 'ip link')") from None
         self.iface = iface
         self.sockets: list[socket.socket] = []
+        self.streams: dict[socket.socket, Stream] = {}
         self.send_errors = 0
         try:
-            # One socket for both ethertypes keeps discovery and session frames in wire
-            # order (a PADS and the LCP Configure-Request right behind it); a BPF filter
-            # keeps everything else out of user space.
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            self.sockets.append(sock)
-            attach_pppoe_filter(sock)
-            set_buffers(sock)
-            sock.bind((iface, ETH_P_ALL))
-            sock.setblocking(False)
+            for stream in streams:
+                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(stream.ethertype))
+                self.sockets.append(sock)
+                self.streams[sock] = stream
+                bpf.attach(sock, stream.program)
+                set_buffers(sock)
+                sock.bind((iface, stream.ethertype))
+                sock.setblocking(False)
         except PermissionError:
             self.close()
             raise LinkError(f"pppemu needs root (or CAP_NET_RAW) to open a raw socket on {iface}") from None
@@ -97,13 +97,20 @@ class PacketLink:
             raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
         self.mac: bytes = self.sockets[0].getsockname()[4]
 
-    def recv_all(self, sock: socket.socket, limit: int = 256) -> list[bytes]:
-        """Frames waiting on the socket, up to `limit` (the filter already dropped the rest)."""
+    def accept_only(self, first_mac: bytes, count: int) -> None:
+        """Let through only frames to our subscribers' MACs, and no PADI/PADR (a host needs
+        neither): a flood on the access network stops in the kernel."""
+        for sock in self.sockets:
+            bpf.attach(sock, bpf.pppoe(first_mac, count))
+
+    def recv_all(self, sock: socket.socket) -> list[bytes]:
+        """Frames waiting on the socket, up to its stream's batch (the filter dropped the rest)."""
+        stream = self.streams[sock]
         frames = []
-        recv = sock.recv
-        for _ in range(limit):
+        recv, size = sock.recv, stream.size
+        for _ in range(stream.batch):
             try:
-                frames.append(recv(65536))
+                frames.append(recv(size))
             except BlockingIOError:
                 break
             except OSError as exc:

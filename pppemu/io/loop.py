@@ -35,8 +35,12 @@ class EventLoop:
         self.checker = checker  # a conformance checker fed every frame, sent and received
         self.tracing = bool(self.pcap or verbose or checker)
         self.selector = selectors.DefaultSelector()
-        for sock in link.sockets:
+        # Ready sources are served in this order: the wakeup pipe and readers (TUN) first,
+        # then the link's queues in the order it lists them, most urgent first.
+        self._rank: dict[int, int] = {}
+        for rank, sock in enumerate(link.sockets, start=1):
             self.selector.register(sock, selectors.EVENT_READ, self._on_link)
+            self._rank[sock.fileno()] = rank
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -80,7 +84,10 @@ class EventLoop:
                     wait = min(wait, max(0.0, deadline - now))
             if end is not None:
                 wait = min(wait, max(0.0, end - now))
-            for key, _ in self.selector.select(wait):
+            ready = self.selector.select(wait)
+            if len(ready) > 1:
+                ready.sort(key=lambda item: self._rank.get(item[0].fd, 0))
+            for key, _ in ready:
                 key.data(key, self.clock())
             now = self.clock()
             for timer in self.timers:

@@ -1,0 +1,85 @@
+"""Classic BPF socket filters: frames we would only drop never reach user space.
+
+A program is a list of (opcode, jump-if-true, jump-if-false, k) written with labels
+instead of jump offsets, so it reads top to bottom; `assemble` resolves the labels.
+"""
+from __future__ import annotations
+
+import ctypes
+import socket
+import struct
+
+from ..wire import const as C
+
+SO_ATTACH_FILTER = 26
+SKF_AD_PKTTYPE = 0xFFFFF004  # SKF_AD_OFF (-0x1000) + SKF_AD_PKTTYPE (4): the ancillary packet type
+PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OUTGOING = 0, 1, 2, 4
+LD_ANC, LDH, LD, LDB = 0x20, 0x28, 0x20, 0x30  # ld [k] (word), ldh [k], ld [k], ldb [k] (absolute)
+JEQ, JGE = 0x15, 0x35
+RET = 0x06
+ACCEPT_ALL = 0x40000  # ret: the whole frame (up to 256 KiB)
+
+Insn = tuple[int, str | int, str | int, int]  # jumps: a label, or 0 for the next instruction
+
+
+def assemble(program: list[Insn | str]) -> list[tuple[int, int, int, int]]:
+    """Labels are the strings in the list; each names the instruction after it."""
+    labels, code = {}, []
+    for item in program:
+        if isinstance(item, str):
+            labels[item] = len(code)
+        else:
+            code.append(item)
+    out = []
+    for index, (op, jt, jf, k) in enumerate(code):
+        jumps = [labels[j] - index - 1 if isinstance(j, str) else j for j in (jt, jf)]
+        out.append((op, jumps[0], jumps[1], k))
+    return out
+
+
+def attach(sock: socket.socket, program: list[Insn | str]) -> None:
+    code = assemble(program)
+    raw = b"".join(struct.pack("HBBI", *insn) for insn in code)
+    buffer = ctypes.create_string_buffer(raw)
+    fprog = struct.pack("HL", len(code), ctypes.addressof(buffer))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+
+
+_END = ["accept", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
+
+
+def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:
+    """Received PPPoE frames (both ethertypes); with a MAC range, only frames to those MACs,
+    and no PADI or PADR, which only an AC needs (another host's flood stops here)."""
+    program: list[Insn | str] = [
+        (LD_ANC, 0, 0, SKF_AD_PKTTYPE),
+        (JEQ, "drop", 0, PACKET_OUTGOING),  # our own frames: reads need no source address
+        (LDH, 0, 0, 12),
+        (JEQ, "session", 0, C.ETH_SESSION),
+        (JEQ, 0, "drop", C.ETH_DISCOVERY),
+    ]
+    if first_mac is None:
+        return program + ["session", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
+    high, low = struct.unpack("!HI", first_mac)
+    program += [
+        (LDB, 0, 0, 15),
+        (JEQ, "drop", 0, C.PADI),
+        (JEQ, "drop", 0, C.PADR),
+        "session",
+        (LDH, 0, 0, 0),
+        (JEQ, 0, "drop", high),
+        (LD, 0, 0, 2),
+        (JGE, 0, "drop", low),
+    ]
+    if low + count < 1 << 32:  # a range that wraps the low 32 bits keeps only the lower bound
+        program.append((JGE, "drop", "accept", low + count))
+    return program + _END
+
+
+def ac_stream(ethertype: int, packet_types: tuple[int, ...]) -> list[Insn | str]:
+    """Received frames of one ethertype and packet type(s): lets the AC read session frames,
+    unicast discovery and broadcast discovery from separate queues."""
+    program: list[Insn | str] = [(LD_ANC, 0, 0, SKF_AD_PKTTYPE)]
+    program += [(JEQ, "type", 0, t) for t in packet_types]
+    program += [(RET, 0, 0, 0), "type", (LDH, 0, 0, 12), (JEQ, "accept", "drop", ethertype)]
+    return program + _END

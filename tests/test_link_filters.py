@@ -1,0 +1,115 @@
+"""The kernel filters on real sockets: what each role's link lets through, and on which queue.
+
+Frames are sent from one namespace of a veth pair and read in the other, in this
+process: the sockets are opened inside the namespaces with setns(2).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from pppemu.io import bpf
+from pppemu.io.link import AC_STREAMS, PacketLink
+from pppemu.wire import const as C
+from pppemu.wire.ethernet import BROADCAST, EthFrame, encode_eth
+from pppemu.wire.pppoe import Discovery, encode_discovery
+
+pytestmark = pytest.mark.e2e
+CLONE_NEWNET = 0x40000000
+BASE = bytes.fromhex("025050000001")
+PEER = bytes.fromhex("02aaaa000001")
+
+
+@contextmanager
+def inside(namespace: str):
+    """Run the block in a network namespace (this thread only), then come back."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{namespace}", os.O_RDONLY)
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        yield
+    finally:
+        libc.setns(home, CLONE_NEWNET)
+        os.close(home)
+        os.close(target)
+
+
+def mac_plus(mac: bytes, n: int) -> bytes:
+    return (int.from_bytes(mac, "big") + n).to_bytes(6, "big")
+
+
+def discovery(dst: bytes, code: int, src: bytes = PEER) -> bytes:
+    frame = encode_eth(EthFrame(dst, src, C.ETH_DISCOVERY, encode_discovery(Discovery(code, 0, []))))
+    return frame.ljust(60, b"\0")
+
+
+def session(dst: bytes, src: bytes = PEER) -> bytes:
+    return (dst + src + bytes.fromhex("8864 1100 1234 0004 c021 0901")).ljust(60, b"\0")
+
+
+def ipv4(dst: bytes) -> bytes:
+    return dst + PEER + b"\x08\x00" + bytes(46)
+
+
+def deliver(lab, frames: list[bytes]) -> None:
+    with inside(lab.cl_ns):
+        sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        sender.bind(("veth0", 0))
+    with sender:
+        for frame in frames:
+            sender.send(frame)
+    time.sleep(0.3)
+
+
+def received(link: PacketLink) -> list[list[bytes]]:
+    return [[f[:14 + 8] for f in link.recv_all(sock)] for sock in link.sockets]
+
+
+def test_a_host_link_takes_only_frames_to_its_subscribers_and_no_padi_or_padr(lab):
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0")
+        link.promiscuous()
+    try:
+        link.accept_only(BASE, 3)
+        wanted = [discovery(mac_plus(BASE, 1), C.PADO), discovery(BASE, C.PADS),
+                  discovery(mac_plus(BASE, 2), C.PADT), session(mac_plus(BASE, 2))]
+        unwanted = [discovery(BROADCAST, C.PADI), discovery(BASE, C.PADR), discovery(mac_plus(BASE, 3), C.PADO),
+                    discovery(mac_plus(BASE, -1), C.PADO), session(mac_plus(BASE, 3)),
+                    session(b"\x03" + BASE[1:]), ipv4(BASE)]
+        deliver(lab, unwanted + wanted)
+        assert received(link) == [[f[:22] for f in wanted]]
+    finally:
+        link.close()
+
+
+def test_an_ac_link_keeps_sessions_unicast_discovery_and_broadcast_padis_apart(lab):
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0", AC_STREAMS)
+    try:
+        ac = link.mac
+        frames = {"session": session(ac), "padr": discovery(ac, C.PADR), "padt": discovery(ac, C.PADT),
+                  "padi": discovery(BROADCAST, C.PADI)}
+        strays = [session(BROADCAST), session(mac_plus(ac, 1)), discovery(mac_plus(ac, 1), C.PADR), ipv4(ac)]
+        deliver(lab, [frames["padi"], *strays, frames["padr"], frames["session"], frames["padt"]])
+        assert received(link) == [[frames["session"][:22]], [frames["padr"][:22], frames["padt"][:22]],
+                                  [frames["padi"][:22]]]
+    finally:
+        link.close()
+
+
+def test_a_mac_range_that_wraps_its_low_32_bits_keeps_its_lower_bound():
+    top = bytes.fromhex("0250ffffffff")
+    program = bpf.assemble(bpf.pppoe(top, 2))
+    assert program[-3][0] == bpf.JGE and program[-3][3] == 0xFFFFFFFF  # the last check is the lower bound
+
+
+def test_labels_become_forward_offsets():
+    program = bpf.assemble([(bpf.JEQ, "b", "a", 1), "a", (bpf.RET, 0, 0, 1), "b", (bpf.RET, 0, 0, 2)])
+    assert program == [(bpf.JEQ, 1, 0, 1), (bpf.RET, 0, 0, 1), (bpf.RET, 0, 0, 2)]
