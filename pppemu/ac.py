@@ -195,6 +195,8 @@ class AcRole(Role):
             self.counters["padr.bad_cookie"] += 1
             return
         opened = self.cookies.spent(cookie, epoch)
+        if opened is None and not self.guard.padr_ok(now):
+            return
         if opened is not None:
             if not opened.gone and opened.ppp.phase == Phase.ESTABLISH:
                 # Our PADS was lost and the host asks again: same answer, no second session.

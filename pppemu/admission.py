@@ -1,12 +1,14 @@
 """Discovery admission at the AC: token buckets that keep a flood of PADIs and PADRs
 from costing more than a bounded share of the AC's time.
 
-Checked on the raw frame, before anything is decoded: a flood is dropped for the
-price of a few byte comparisons. Three limits apply to PADI and PADR:
+Checked on the raw frame, before anything is decoded, so a flood is dropped for the
+price of a few byte comparisons:
 
-- overall, one bucket per code: at most `rate` answers per second, bursts of `rate`;
-- per MAC: at most `mac_rate` per second (bursts of MAC_BURST), so one host cannot
-  take the overall budget;
+- overall: at most `rate` PADIs answered per second, in bursts of `rate`; PADRs are
+  counted against a bucket of their own only once their cookie has proved genuine
+  (`padr_ok`), so forged PADRs cannot use up the budget of real ones;
+- per MAC: at most `mac_rate` PADIs + PADRs per second (bursts of MAC_BURST), so one
+  host cannot take the overall budget;
 - hosts that retry come first. A PADI refused for want of tokens leaves its MAC in a
   fixed-size table; when that MAC asks again it may use the half of the bucket that
   first-time MACs may not touch. A flood from random MACs never asks twice, so a
@@ -23,6 +25,7 @@ from .wire import const as C
 MAC_BURST = 10            # discovery frames a MAC may send at once
 RETRY_SLOTS = 1 << 20     # MACs remembered as refused: 8 MiB, a few seconds of a heavy flood
 IDLE_MAC = 10.0           # seconds after which a quiet MAC's bucket is full again, so forgotten
+MAX_TRACKED = 100_000     # per-MAC buckets kept at most (about 20 MiB)
 _TAKEN = 1 << 48          # marks a used slot (MAC 00:00:00:00:00:00 is a MAC too)
 _VLAN_TPIDS = (b"\x81\x00", b"\x88\xa8", b"\x91\x00")
 
@@ -64,18 +67,23 @@ class DiscoveryGuard:
         if code not in self.overall:
             return True  # PADT and strays: cheap, and handled on their merits
         mac = frame[6:12]
-        if self.rate and not self._overall(code, mac, now):
-            self.counters[f"{C.DISCOVERY_NAMES[code]}.rate_limited"] += 1
+        if self.rate and code == C.PADI and not self._padi(mac, now):
+            self.counters["padi.rate_limited"] += 1
             return False
         if self.mac_rate and not self._mac(mac, now):
-            self.counters[f"{C.DISCOVERY_NAMES[code]}.mac_rate_limited"] += 1
+            self.counters["padi.mac_rate_limited" if code == C.PADI else "padr.mac_rate_limited"] += 1
             return False
         return True
 
-    def _overall(self, code: int, mac: bytes, now: float) -> bool:
-        bucket = self.overall[code]
-        if code != C.PADI:
-            return bucket.take(now)
+    def padr_ok(self, now: float) -> bool:
+        """A PADR with a genuine cookie: within the overall rate?"""
+        if not self.rate or self.overall[C.PADR].take(now):
+            return True
+        self.counters["padr.rate_limited"] += 1
+        return False
+
+    def _padi(self, mac: bytes, now: float) -> bool:
+        bucket = self.overall[C.PADI]
         slot = hash(mac) % RETRY_SLOTS  # bytes hashing is keyed per process: slots cannot be aimed at
         marked = int.from_bytes(mac, "big") | _TAKEN
         if self._refused[slot] == marked:
@@ -89,14 +97,19 @@ class DiscoveryGuard:
         return False
 
     def _mac(self, mac: bytes, now: float) -> bool:
-        if now >= self._sweep_at:
-            self._sweep(now)
         bucket = self.per_mac.get(mac)
         if bucket is None:
+            if now >= self._sweep_at or len(self.per_mac) >= MAX_TRACKED:
+                self._sweep(now)
             bucket = self.per_mac[mac] = TokenBucket(self.mac_rate, MAC_BURST)
         return bucket.take(now)
 
     def _sweep(self, now: float) -> None:
         """Forget the buckets of MACs that have been quiet long enough to be full again."""
         self.per_mac = {m: b for m, b in self.per_mac.items() if now - b.stamp < IDLE_MAC}
+        if len(self.per_mac) >= MAX_TRACKED // 2:  # half: the next sweep is far off, O(1) per MAC
+            # Only without an overall limit can this many MACs get here: forgetting them
+            # makes the limit more lenient for a while, and keeps memory bounded.
+            self.per_mac.clear()
+            self.counters["discovery.mac_buckets_reset"] += 1
         self._sweep_at = now + IDLE_MAC
