@@ -299,7 +299,10 @@ class PppSession:
         if self.echoes_outstanding >= self.config.echo_failure:
             self.echo_deadline = None
             self.down_reason = f"peer not responding: {self.echoes_outstanding} LCP echoes unanswered"
+            # One Terminate-Request in case the peer only went deaf, then down at once: a dead
+            # peer never acknowledges, and waiting out the Terminate timers only delays the news.
             self.close(now, "peer not responding")
+            self.lower_down(now, self.down_reason)
             return
         self.echoes_outstanding += 1
         self.lcp_policy.send_echo()
