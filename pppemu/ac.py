@@ -124,8 +124,7 @@ class AcRole(Role):
         super().__init__(vlans)
         self.config = config or AcConfig()
         self.rng = rng or random.SystemRandom()
-        self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip,)
-                                if self.config.ppp.local_ip else ())
+        self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip, *self.config.ppp.dns))
         self.secrets = secrets
         if secrets is not None:
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))

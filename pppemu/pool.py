@@ -9,18 +9,47 @@ class PoolError(ValueError):
     pass
 
 
+def _block(cidr: str) -> tuple[int, int]:
+    net = ipaddress.IPv4Network(cidr)
+    return int(net.network_address), int(net.broadcast_address)
+
+
+# Addresses that never name a host, so are never handed out: a wide pool such as 0.0.0.0/0
+# steps over them.
+NOT_HOSTS = (
+    ("'this network'", _block("0.0.0.0/8")),
+    ("loopback", _block("127.0.0.0/8")),
+    ("multicast", _block("224.0.0.0/4")),
+    ("reserved or broadcast", _block("240.0.0.0/4")),  # 255.255.255.255 included
+)
+
+
+def not_a_host(addr: int) -> tuple[str, tuple[int, int]] | None:
+    """The kind and block of a reserved address, None for an address a host may hold."""
+    for kind, (lo, hi) in NOT_HOSTS:
+        if lo <= addr <= hi:
+            return kind, (lo, hi)
+    return None
+
+
 class AddressPool:
     """Addresses are handed out fresh from the range first, then released ones, oldest first,
     so a released address rests as long as possible before reuse. Memory follows what is
     in use, not the size of the range: a /8 costs nothing until it is handed out."""
 
-    def __init__(self, spec: str, exclude: tuple[str, ...] = ()):
+    def __init__(self, spec: str, exclude: tuple[str | None, ...] = ()):
+        """`exclude`: the AC's own addresses (its gateway address, DNS servers), never handed out."""
         first, last = self.parse(spec)
         self.bounds = (first, last)
-        self._excluded = {a for a in (int(ipaddress.IPv4Address(e)) for e in exclude) if first <= a <= last}
-        self.size = last - first + 1 - len(self._excluded)
+        self._excluded = {a for a in (int(ipaddress.IPv4Address(e)) for e in exclude if e)
+                          if first <= a <= last and not not_a_host(a)}
+        skipped = {kind: min(hi, last) - max(lo, first) + 1 for kind, (lo, hi) in NOT_HOSTS
+                   if lo <= last and first <= hi}
+        self.size = last - first + 1 - len(self._excluded) - sum(skipped.values())
         if self.size <= 0:
-            raise PoolError(f"address pool {spec!r} is empty")
+            why = [f"{kind} addresses are never handed out" for kind in skipped]
+            why += ["the AC's own addresses are left out"] if self._excluded else []
+            raise PoolError(f"address pool {spec!r} has no address to hand out: {'; '.join(why)}")
         self._next = first               # the next never-used address
         self._released: deque[int] = deque()
         self._used: set[int] = set()
@@ -55,7 +84,12 @@ class AddressPool:
 
     def _fresh(self) -> int | None:
         while self._next <= self.bounds[1]:
-            addr, self._next = self._next, self._next + 1
+            addr = self._next
+            reserved = not_a_host(addr)
+            if reserved:
+                self._next = reserved[1][1] + 1  # over the whole block at once
+                continue
+            self._next = addr + 1
             if addr not in self._excluded:
                 return addr
         return None
