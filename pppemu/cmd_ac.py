@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from . import report, verdict
 from .ac import AcConfig, AcRole
+from .cmd_client import EXIT_CONFIG, PPPOE_OVERHEAD, write_report
 from .console import Console
+from .discovery import CookieJar
 from .events import Packet
 from .io.link import AC_STREAMS, PacketLink
 from .io.loop import EventLoop
@@ -54,6 +56,20 @@ class ConfigError(Exception):
     pass
 
 
+# Besides our names, a PADO carries the AC-Cookie and echoes the PADI's Host-Uniq (rarely
+# over 16 bytes) and Relay-Session-Id (12 bytes: RFC 2516 has every PADI leave room for it).
+HOST_UNIQ_ROOM, RELAY_SESSION_ID_ROOM = 16, 12
+PPPOE_HEADER, TAG_HEADER = 6, 4
+
+
+def pado_size(ac_name: str, services: tuple[str, ...]) -> int:
+    """The largest PADO we send (its Ethernet payload): the empty Service-Name of a host that
+    asks for any service, every Service-Name offered, the AC-Name, the cookie and the echoes."""
+    values = [b"", ac_name.encode(), *(s.encode() for s in services),
+              bytes(CookieJar.NONCE + CookieJar.DIGEST), bytes(HOST_UNIQ_ROOM), bytes(RELAY_SESSION_ID_ROOM)]
+    return PPPOE_HEADER + sum(TAG_HEADER + len(v) for v in values)
+
+
 def load_secrets(opts: AcOptions) -> Secrets:
     if opts.secrets_file:
         return Secrets.load(opts.secrets_file, server=opts.ac_name)
@@ -65,10 +81,13 @@ def load_secrets(opts: AcOptions) -> Secrets:
 def run(opts: AcOptions) -> int:
     console = Console()
     secrets = load_secrets(opts)
+    report_written = True
     ppp = PppConfig(mru=opts.mru, require_auth=opts.auth, auth_name=opts.ac_name, accept_auth=(),
                     local_ip=opts.local_ip, request_dns=False, dns=opts.dns, ipv6=opts.ipv6,
                     echo_interval=opts.echo_interval, echo_failure=opts.echo_failure)
     link = PacketLink(opts.iface, AC_STREAMS)
+    link.require_mtu(opts.mru + PPPOE_OVERHEAD, f"--mru {opts.mru}")
+    link.require_mtu(pado_size(opts.ac_name, opts.services), "a PADO with this --ac-name and these --service names")
     config = AcConfig(mac=link.mac, ac_name=opts.ac_name, services=opts.services, pool=opts.pool, ppp=ppp,
                       max_sessions=opts.max_sessions, max_sessions_per_mac=opts.max_sessions_per_mac,
                       max_setup=opts.max_setup, setup_timeout=opts.setup_timeout,
@@ -131,9 +150,8 @@ def run(opts: AcOptions) -> int:
             console.say_lines(verdict.summary(violations))
             extra["conformance"] = verdict.report_section(violations)
         if opts.report:
-            report.write(opts.report, report.build(role, "ac", extra))
-            console.say(f"report written to {opts.report}")
+            report_written = write_report(opts.report, report.build(role, "ac", extra), console)
         loop.close()
         if tun is not None:
             tun.close()
-    return 0
+    return 0 if report_written else EXIT_CONFIG

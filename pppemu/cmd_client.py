@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from .wire.ethernet import mac_bytes, mac_str
 
 EXIT_OK, EXIT_SESSION_FAILED, EXIT_CONFIG, EXIT_PING_LOST = 0, 1, 2, 3
 DEFAULT_MAC_BASE = "02:50:50:00:00:01"
+PPPOE_OVERHEAD = 8  # the PPPoE header and the PPP protocol field, around every PPP payload
 
 
 @dataclass
@@ -62,6 +64,17 @@ def session_mac(base: bytes, n: int) -> bytes:
     return ((int.from_bytes(base, "big") + n) % (1 << 48)).to_bytes(6, "big")
 
 
+def write_report(path: str, data: dict, console: Console) -> bool:
+    """Write the JSON report; on failure say so in one line (the run itself is over)."""
+    try:
+        report.write(path, data)
+    except OSError as exc:
+        print(f"pppemu: error: cannot write the report to {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    console.say(f"report written to {path}")
+    return True
+
+
 class Tracker:
     """Counts what the sessions did; drives the pacer's max-outstanding gate."""
 
@@ -93,6 +106,9 @@ class Tracker:
 def run(opts: ClientOptions) -> int:
     console = Console(quiet=opts.quiet)
     link = PacketLink(opts.iface)
+    link.require_mtu(opts.mru + PPPOE_OVERHEAD, f"--mru {opts.mru}")
+    if opts.max_payload:
+        link.require_mtu(opts.max_payload + PPPOE_OVERHEAD, f"--max-payload {opts.max_payload}")
     many = opts.sessions > 1
     mac_base = mac_bytes(opts.mac_base) if opts.mac_base else (mac_bytes(DEFAULT_MAC_BASE) if many else None)
     if mac_base is not None and mac_base != link.mac:
@@ -168,6 +184,7 @@ def run(opts: ClientOptions) -> int:
     who = f"{opts.sessions} sessions from {mac_str(mac_base)} up" if many else mac_str(mac_base or link.mac)
     console.say(f"client on {opts.iface} ({who}): sending PADI")
     exit_code = EXIT_OK
+    report_written = True
     first_start = time.monotonic()
     try:
         pacer.start(first_start)
@@ -214,12 +231,11 @@ def run(opts: ClientOptions) -> int:
             console.say_lines(verdict.summary(violations))
             extra["conformance"] = verdict.report_section(violations)
         if opts.report:
-            report.write(opts.report, report.build(role, "client", extra))
-            console.say(f"report written to {opts.report}")
+            report_written = write_report(opts.report, report.build(role, "client", extra), console)
         loop.close()
         if tun is not None:
             tun.close()
-    return exit_code
+    return exit_code if report_written else exit_code or EXIT_CONFIG
 
 
 def teardown(loop, role, opts, console) -> None:

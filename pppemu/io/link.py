@@ -13,6 +13,8 @@ from . import bpf
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1
 SIOCGIFFLAGS = 0x8913
+SIOCGIFMTU = 0x8921
+ARPHRD_ETHER = 1
 SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
@@ -24,11 +26,13 @@ class LinkError(Exception):
     """A configuration problem with the interface: one clear line for the user."""
 
 
-def _interface_flags(sock: socket.socket, iface: str) -> int:
-    # ioctl on a socket rather than /sys: /sys shows the namespace it was mounted in,
-    # the socket shows the one it was opened in.
-    request = struct.pack("16sH14x", iface.encode()[:15], 0)
-    return struct.unpack_from("16sH", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
+def _interface_value(sock: socket.socket, iface: str, request: int, fmt: str) -> int:
+    """A number the kernel keeps for the interface (its flags, its MTU).
+
+    ioctl on a socket rather than /sys: /sys shows the namespace it was mounted in,
+    the socket shows the one it was opened in."""
+    ifreq = struct.pack("16s16x", iface.encode()[:15])
+    return struct.unpack_from("16x" + fmt, fcntl.ioctl(sock.fileno(), request, ifreq))[0]
 
 
 def set_buffers(sock: socket.socket) -> None:
@@ -92,10 +96,21 @@ class PacketLink:
         except OSError as exc:
             self.close()
             raise LinkError(f"cannot open a raw socket on {iface}: {exc.strerror}") from None
-        if not _interface_flags(self.sockets[0], iface) & IFF_UP:
+        hardware_type, self.mac = self.sockets[0].getsockname()[3:5]
+        if hardware_type != ARPHRD_ETHER:
+            self.close()
+            raise LinkError(f"interface {iface} is not Ethernet (hardware type {hardware_type}); "
+                            "PPPoE runs over Ethernet")
+        if not _interface_value(self.sockets[0], iface, SIOCGIFFLAGS, "H") & IFF_UP:
             self.close()
             raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
-        self.mac: bytes = self.sockets[0].getsockname()[4]
+        self.mtu: int = _interface_value(self.sockets[0], iface, SIOCGIFMTU, "i")
+
+    def require_mtu(self, size: int, what: str) -> None:
+        """Refuse to run if an Ethernet payload of `size` bytes (what `what` needs) cannot pass."""
+        if size > self.mtu:
+            self.close()
+            raise LinkError(f"{what} needs an interface MTU of {size}; {self.iface} has {self.mtu}")
 
     def accept_only(self, first_mac: bytes, count: int) -> None:
         """Let through only frames to our subscribers' MACs, and no PADI/PADR (a host needs

@@ -4,10 +4,15 @@ from __future__ import annotations
 import struct
 import time
 
+from .link import LinkError
+
 
 class PcapWriter:
     def __init__(self, path: str):
-        self.file = open(path, "wb")
+        try:
+            self.file = open(path, "wb")
+        except OSError as exc:
+            raise LinkError(f"cannot write the capture to {path}: {exc.strerror or exc}") from None
         self.file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
 
     def write(self, frame: bytes, when: float | None = None) -> None:
