@@ -15,6 +15,8 @@ from .secrets import SecretsError
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
 MAX_SESSIONS = 200_000  # per client process; memory grows with the sessions up
+MAX_RATE = 1e6          # sessions (or discovery packets) per second: beyond any link
+DAY = 86400.0
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
     "pppemu: a both-ends PPPoE emulator in user space. `client` brings up a subscriber session "
@@ -38,7 +40,8 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def check_mac(value: str, option: str) -> None:
+def check_mac(value: str, option: str, count: int = 1) -> None:
+    """A unicast MAC, and so are the `count` MACs stepped by one from it."""
     from .wire.ethernet import mac_bytes
     try:
         mac = mac_bytes(value)
@@ -46,13 +49,32 @@ def check_mac(value: str, option: str) -> None:
         fail(f"{option}: {exc}")
     if mac[0] & 1:
         fail(f"{option} {value} is a multicast address; a subscriber MAC must be unicast")
+    if not any(mac):
+        fail(f"{option} {value} is all zeros, which no host may use")
+    first = int.from_bytes(mac, "big")
+    if (first + count - 1) >> 40 != mac[0]:
+        fail(f"{option} {value}: {count} MACs stepped by one from it run past {mac[0]:02x}:ff:ff:ff:ff:ff "
+             f"into another first octet (an odd one is multicast); start lower")
 
 
-def check_length(option: str, value: str, limit: int) -> None:
-    """Text that goes on the wire in a length-limited field."""
-    size = len(value.encode())
-    if size > limit:
+def check_text(option: str, value: str | None, limit: int | None = None) -> None:
+    """Text that goes on the wire as UTF-8, in a length-limited field if `limit` is given."""
+    if value is None:
+        return
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:
+        fail(f"{option} is not valid UTF-8")
+    if limit is not None and size > limit:
         fail(f"{option} is {size} bytes long; at most {limit} fit")
+
+
+def check_tun(name: str | None) -> None:
+    if name is None:
+        return
+    check_text("--tun", name, 15)
+    if not name or any(c in "%/:" or c.isspace() for c in name):
+        fail(f"--tun {name!r}: an interface name must be 1 to 15 characters without %, /, : or spaces")
 
 
 def check_writable(option: str, path: str | None) -> None:
@@ -62,16 +84,34 @@ def check_writable(option: str, path: str | None) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         fail(f"{option} {path}: directory {folder} does not exist")
-    if os.path.isdir(path) or not os.access(folder, os.W_OK) or (
-            os.path.exists(path) and not os.access(path, os.W_OK)):
-        fail(f"{option} {path}: cannot write there")
-
-
-def check_ip(value: str, what: str) -> str:
+    created = not os.path.lexists(path)
     try:
-        return str(ipaddress.IPv4Address(value))
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        fail(f"{option} {path}: cannot write there ({exc.strerror or exc})")
+    if created:
+        os.remove(path)
+
+
+def check_outputs(report: str | None, pcap: str | None) -> None:
+    for option, path in (("--report", report), ("--pcap", pcap)):
+        check_writable(option, path)
+    if report and pcap and os.path.realpath(report) == os.path.realpath(pcap):
+        fail(f"--report and --pcap both name {report}; give each its own file")
+
+
+def check_ip(value: str, option: str) -> str:
+    """A unicast IPv4 address a host may hold."""
+    from .pool import not_a_host
+    try:
+        address = ipaddress.IPv4Address(value)
     except ValueError:
-        fail(f"{what} is not an IPv4 address: {value!r}")
+        fail(f"{option} is not an IPv4 address: {value!r}")
+    reserved = not_a_host(int(address))
+    if reserved:
+        fail(f"{option} {address} is a {reserved[0]} address; it must be one a host can hold")
+    return str(address)
 
 
 @app.command()
@@ -92,23 +132,23 @@ def client(
                              help="Ping the gateway this many times through the session. A probe counts as "
                                   "answered if any of up to 3 transmissions, 1 s apart, gets a reply (a peer "
                                   "may drop the first echo while it brings its interface up)."),
-    duration: float | None = typer.Option(None, min=0, help="Seconds to hold the session up (default: until "
-                                                            "Ctrl-C)."),
-    echo_interval: float = typer.Option(30.0, min=0, help="Seconds between LCP Echo-Requests (0: off)."),
+    duration: float | None = typer.Option(None, min=0, max=365 * DAY,
+                                          help="Seconds to hold the session up (default: until Ctrl-C)."),
+    echo_interval: float = typer.Option(30.0, min=0, max=DAY, help="Seconds between LCP Echo-Requests (0: off)."),
     echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before the peer is declared "
                                                               "dead."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP (interface identifiers)."),
-    timeout: float = typer.Option(60.0, min=0.001, help="Seconds allowed for the session to come up."),
+    timeout: float = typer.Option(60.0, min=0.001, max=DAY, help="Seconds allowed for the session to come up."),
     sessions: int = typer.Option(1, min=1, max=MAX_SESSIONS,
                                  help=f"Number of subscribers to emulate, each with its own MAC (at most "
                                       f"{MAX_SESSIONS:,}: about 11 KiB each while up)."),
     mac_base: str | None = typer.Option(None, help="First subscriber MAC, stepped by one per session "
                                            "(default: the interface's MAC for one session, "
                                            "02:50:50:00:00:01 for several)."),
-    rate: float = typer.Option(0.0, min=0, help="Sessions started per second (0: as fast as possible)."),
+    rate: float = typer.Option(0.0, min=0, max=MAX_RATE, help="Sessions started per second (0: as fast as possible)."),
     max_outstanding: int = typer.Option(0, min=0, help="Sessions in setup at once (0: no limit)."),
-    stop_rate: float = typer.Option(0.0, min=0, help="Sessions terminated per second at the end (0: all at "
-                                                     "once)."),
+    stop_rate: float = typer.Option(0.0, min=0, max=MAX_RATE,
+                                    help="Sessions terminated per second at the end (0: all at once)."),
     tun: str | None = typer.Option(None, help="Create this TUN device with the session's address, so "
                                       "ordinary tools run over the session (one session only)."),
     default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
@@ -135,17 +175,18 @@ def client(
         fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
     if sessions > 1 and (tun or ping):
         fail("--tun and --ping work with a single session")
+    if default_route and tun is None:
+        fail("--default-route routes through the --tun device: give --tun too")
     if mac_base is not None:
-        check_mac(mac_base, "--mac-base")
+        check_mac(mac_base, "--mac-base", sessions)
     last = str(sessions)  # {n} at its longest
     for option, value, limit in (("--user", user, 255), ("--password", password, 255),
                                  ("--service", service, 255), ("--circuit-id", circuit_id, 63),
                                  ("--remote-id", remote_id, 63)):
-        check_length(option, (value or "").replace("{n}", last), limit)
-    if tun is not None:
-        check_length("--tun", tun, 15)
-    for option, path in (("--report", report), ("--pcap", pcap)):
-        check_writable(option, path)
+        check_text(option, value and value.replace("{n}", last), limit)
+    check_text("--ac-name", ac_name)
+    check_tun(tun)
+    check_outputs(report, pcap)
     opts = cmd_client.ClientOptions(
         iface=iface, user=user, password=password, auth=auth.value, service=service, ac_name=ac_name,
         mru=mru, max_payload=max_payload, ping=ping, duration=duration, report=report, pcap=pcap,
@@ -164,7 +205,9 @@ def client(
 def ac(
     iface: str = typer.Option(..., "--iface", "-i", help="Ethernet interface facing the clients."),
     local_ip: str = typer.Option(..., help="The AC's own address: the clients' gateway."),
-    pool: str = typer.Option(..., help="Client addresses: a range 10.0.0.100-10.0.0.199 or a CIDR 10.100.0.0/16."),
+    pool: list[str] = typer.Option(..., help="Client addresses: a range 10.0.0.100-10.0.0.199 or a CIDR "
+                                             "10.100.0.0/16, given once. Addresses no host holds (loopback, "
+                                             "multicast, reserved) are skipped."),
     dns: list[str] = typer.Option([], help="DNS server handed out by IPCP (repeat for a second one)."),
     ac_name: str = typer.Option("pppemu", help="AC-Name in PADO/PADS, and the CHAP name."),
     service: list[str] = typer.Option([], help="Service-Name offered (repeat; default: accept any)."),
@@ -172,8 +215,8 @@ def ac(
     secrets: str | None = typer.Option(None, help="pppd-style secrets file: 'client server secret' lines."),
     user: str | None = typer.Option(None, help="A single accepted username (instead of --secrets)."),
     password: str | None = typer.Option(None, help="Its password."),
-    echo_interval: float = typer.Option(30.0, min=0, help="Seconds between LCP Echo-Requests per session "
-                                                          "(0: off)."),
+    echo_interval: float = typer.Option(30.0, min=0, max=DAY,
+                                        help="Seconds between LCP Echo-Requests per session (0: off)."),
     echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before a session is dropped."),
     max_sessions: int = typer.Option(65534, min=1, max=65534, help="Refuse sessions beyond this many."),
     max_sessions_per_mac: int = typer.Option(
@@ -189,11 +232,11 @@ def ac(
                                     "and frees everything it held, whatever the peer keeps acknowledging. 30 s "
                                     "covers LCP's 10 Configure-Requests 3 s apart."),
     discovery_rate: float = typer.Option(
-        2000.0, min=0, max=1e6, help="PADIs answered per second, and PADRs, overall (token buckets; 0: no limit). "
+        2000.0, min=0, max=MAX_RATE, help="PADIs answered per second, and PADRs, overall (token buckets; 0: no limit). "
                                      "A host that retransmits its PADI is served before first-time MACs, so a "
                                      "flood from random MACs cannot lock real hosts out."),
     mac_discovery_rate: float = typer.Option(
-        2.0, min=0, max=1e6, help="PADIs + PADRs per second from one MAC, in bursts of 10 (0: no limit). A host "
+        2.0, min=0, max=MAX_RATE, help="PADIs + PADRs per second from one MAC, in bursts of 10 (0: no limit). A host "
                                   "retransmits at most once a second."),
     mru: int = typer.Option(1492, min=128, max=1492, help="MRU to request (at most 1492, RFC 2516 section 7)."),
     ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
@@ -216,21 +259,21 @@ def ac(
     setup_logging(verbose)
     if len(dns) > 2:
         fail("IPCP carries at most two DNS servers")
-    check_length("--ac-name", ac_name, 64)
+    if len(pool) > 1:
+        fail(f"--pool given {len(pool)} times; give one range or CIDR")
+    if secrets is not None and (user is not None or password is not None):
+        fail("--secrets or --user/--password: give one, not both")
+    check_text("--ac-name", ac_name, 64)
     for name in service:
-        check_length("--service", name, 64)
+        check_text("--service", name, 64)
     if len(service) > 8:
         fail("--service: at most 8 Service-Names (each goes into every PADO)")
-    if user is not None:
-        check_length("--user", user, 255)
-    if password is not None:
-        check_length("--password", password, 255)
-    if tun is not None:
-        check_length("--tun", tun, 15)
-    for option, path in (("--report", report), ("--pcap", pcap)):
-        check_writable(option, path)
+    check_text("--user", user, 255)
+    check_text("--password", password, 255)
+    check_tun(tun)
+    check_outputs(report, pcap)
     opts = cmd_ac.AcOptions(
-        iface=iface, local_ip=check_ip(local_ip, "--local-ip"), pool=pool,
+        iface=iface, local_ip=check_ip(local_ip, "--local-ip"), pool=pool[0],
         dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),
         auth=auth.value, secrets_file=secrets, user=user, password=password, echo_interval=echo_interval,
         echo_failure=echo_failure, max_sessions=max_sessions, max_sessions_per_mac=max_sessions_per_mac,
@@ -259,6 +302,7 @@ def check(
     """
     from . import verdict
     from .conformance import CaptureError, check_pcap
+    check_writable("--json", json_out)
     try:
         violations = check_pcap(capture)
     except (CaptureError, OSError) as exc:
@@ -268,7 +312,10 @@ def check(
         print(printable(line))
     if json_out:
         from . import report
-        report.write(json_out, verdict.report_section(violations))
+        try:
+            report.write(json_out, verdict.report_section(violations))
+        except OSError as exc:
+            fail(f"--json {json_out}: cannot write there ({exc.strerror or exc})")
     raise typer.Exit(1 if violations else 0)
 
 
