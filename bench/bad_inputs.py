@@ -207,7 +207,6 @@ def cases(f: dict[str, str]) -> list[Case]:
         Case("--dns not an address", ac("--dns", "not-an-ip")),
         Case("--dns octet over 255", ac("--dns", "10.0.0.256")),
         Case("three --dns", ac("--dns", "10.0.0.53", "--dns", "10.0.0.54", "--dns", "10.0.0.55")),
-        Case("--dns inside the pool (would be handed to a subscriber)", ac("--dns", "10.0.0.150")),
         Case("--pool range backwards", ac(pool="10.0.0.200-10.0.0.100")),
         Case("--pool prefix /33", ac(pool="10.0.0.0/33")),
         Case("--pool a word", ac(pool="banana")),
@@ -223,7 +222,7 @@ def cases(f: dict[str, str]) -> list[Case]:
         Case("--service over 64 bytes (AC)", ac("--service", "s" * 65)),
         Case("nine --service", ac(*[a for i in range(9) for a in ("--service", f"svc{i}")])),
         Case("AC-Name and Service-Names make a PADO bigger than a 576-byte MTU",
-             ac("--ac-name", "a" * 64, *[a for i in range(8) for a in ("--service", f"{i}" * 64)],
+             ac("--mru", "568", "--ac-name", "a" * 64, *[a for i in range(8) for a in ("--service", f"{i}" * 64)],
                 iface="small0")),
         Case("--auth unknown (AC)", ac("--auth", "none")),
         Case("--auth any (AC demands one)", ac("--auth", "any")),
@@ -290,6 +289,7 @@ def cases(f: dict[str, str]) -> list[Case]:
         Case("control: a plain client", client(), control=True),
         Case("control: --pool 0.0.0.0/0", ac(pool="0.0.0.0/0"), control=True),
         Case("control: --pool 10.0.0.0/8", ac(pool="10.0.0.0/8"), control=True),
+        Case("control: --dns inside the pool (left out of the pool)", ac("--dns", "10.0.0.150"), control=True),
     ]
 
 

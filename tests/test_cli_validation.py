@@ -1,23 +1,33 @@
 """Bad command lines end in one clear error naming the option, exit 2, never a traceback.
 
 Validation happens before any socket is opened, so these run without root or an interface;
-the few checks that need an open interface (the pool, the interface state, TUN names the
-kernel refuses) run in a namespace. bench/bad_inputs.py runs all of them, and more, against
+the few checks that need an open interface (the pool, the interface's state, type and MTU,
+TUN names the kernel refuses) run in a namespace. bench/bad_inputs.py runs all of them, and more, against
 the real command.
 """
 import os
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from pppemu.ac import AcConfig, AcRole
 from pppemu.cli import app
+from pppemu.cmd_client import write_report
+from pppemu.console import Console
+from pppemu.io.link import LinkError
+from pppemu.io.pcap import PcapWriter
+from pppemu.pool import AddressPool
+from pppemu.session import PppConfig
 
 runner = CliRunner()
 CLIENT = ["client", "-i", "nonexistent0", "-u", "alice", "-p", "secret"]
 AC = ["ac", "-i", "nonexistent0", "--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.199",
       "--user", "alice", "--password", "secret"]
+GARBAGE = os.fsdecode(b"\xff\xfe\x80")  # not UTF-8: how such bytes in argv reach Python
+REFERENCE_PCAP = Path(__file__).parent.parent / "docs" / "lab-session.pcap"
 
 
 def run(args):
@@ -79,6 +89,20 @@ def run(args):
     (["--report", "/etc/hostname/r.json"], "--report"),
     (["--bogus"], "--bogus"),
     (["extra"], "extra"),
+    *[([option, GARBAGE], option) for option in ("--user", "--password", "--circuit-id", "--remote-id",
+                                                  "--service", "--ac-name", "--tun")],
+    *[([option, "inf"], option) for option in ("--rate", "--stop-rate", "--timeout", "--duration",
+                                               "--echo-interval")],
+    (["--mac-base", "00:00:00:00:00:00"], "--mac-base"),
+    (["--mac-base", "fe:ff:ff:ff:ff:ff", "--sessions", "3"], "--mac-base"),
+    (["--mac-base", "02:ff:ff:ff:ff:ff", "--sessions", "2"], "--mac-base"),
+    (["--tun", ""], "--tun"),
+    (["--tun", "ppp%d"], "--tun"),
+    (["--tun", "ppp/0"], "--tun"),
+    (["--tun", "ppp 0"], "--tun"),
+    (["--default-route"], "--default-route"),
+    (["--report", "/proc/r.json"], "--report"),
+    (["--pcap", "/proc/c.pcap"], "--pcap"),
 ])
 def test_client_refuses(extra, named):
     code, output = run(CLIENT + extra)
@@ -112,6 +136,20 @@ def test_client_refuses(extra, named):
     (["--mru", "100"], "--mru"),
     (["--tun", "a-very-long-tun-name"], "--tun"),
     (["--service", "s"] * 9, "--service"),
+    (["--max-sessions", "100000"], "--max-sessions"),
+    *[([option, GARBAGE], option) for option in ("--ac-name", "--service", "--user", "--password", "--tun")],
+    (["--echo-interval", "inf"], "--echo-interval"),
+    # no host holds these: 'this network', multicast, broadcast, loopback, reserved
+    *[(["--local-ip", ip], "--local-ip")
+      for ip in ("0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255", "127.0.0.1", "240.0.0.1")],
+    (["--dns", "0.0.0.0"], "--dns"),
+    (["--dns", "224.0.0.251"], "--dns"),
+    (["--pool", "10.0.0.128/25"], "--pool"),
+    (["--secrets", "/etc/hostname"], "--secrets"),
+    (["--tun", ""], "--tun"),
+    (["--tun", "ppp%d"], "--tun"),
+    (["--report", "/proc/r.json"], "--report"),
+    (["--pcap", "/proc/c.pcap"], "--pcap"),
 ])
 def test_ac_refuses(extra, named):
     code, output = run(AC + extra)
@@ -176,10 +214,75 @@ def test_check_refuses_what_is_not_an_ethernet_capture(tmp_path, content):
         assert code == 2 and "cannot read" in output and "Traceback" not in output, output
 
 
+def test_report_and_pcap_must_be_two_files(tmp_path):
+    same = str(tmp_path / "out")
+    for args in (CLIENT, AC):
+        code, output = run(args + ["--report", same, "--pcap", same])
+        assert code == 2 and "--report and --pcap" in output and "Traceback" not in output, output
+
+
+def test_output_files_are_tried_but_not_left_behind(tmp_path):
+    report, pcap = tmp_path / "r.json", tmp_path / "c.pcap"
+    code, output = run(CLIENT + ["--report", str(report), "--pcap", str(pcap)])
+    assert code == 2 and "nonexistent0" in output  # got as far as opening the interface
+    assert not report.exists() and not pcap.exists()
+
+
+def test_a_report_that_cannot_be_written_at_exit_is_one_error_line(tmp_path, capsys):
+    assert not write_report(str(tmp_path / "gone" / "r.json"), {}, Console())
+    err = capsys.readouterr().err
+    assert err.startswith("pppemu: error: cannot write the report") and len(err.splitlines()) == 1, err
+
+
+def test_a_capture_that_cannot_be_opened_is_a_link_error(tmp_path):
+    with pytest.raises(LinkError, match="cannot write the capture"):
+        PcapWriter(str(tmp_path / "gone" / "c.pcap"))
+
+
+@pytest.mark.parametrize("content", [
+    REFERENCE_PCAP.read_bytes()[:len(REFERENCE_PCAP.read_bytes()) // 2 + 7],  # cut inside a record
+    # a record header announcing a 4 GiB packet that is not there
+    struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + struct.pack("<IIII", 0, 0, 2**32 - 1, 2**32 - 1)
+    + bytes(14),
+])
+def test_check_refuses_a_damaged_capture(tmp_path, content):
+    path = tmp_path / "capture.pcap"
+    path.write_bytes(content)
+    code, output = run(["check", str(path)])
+    assert code == 2 and "damaged capture" in output and "WARNING" not in output, output
+    assert len(output.strip().splitlines()) == 1, output
+
+
+@pytest.mark.parametrize("target, says", [
+    ("/nonexistent-dir/v.json", "does not exist"),
+    ("/proc/v.json", "cannot write there"),
+])
+def test_check_refuses_a_json_file_it_cannot_write(target, says):
+    code, output = run(["check", str(REFERENCE_PCAP), "--json", target])
+    assert code == 2 and f"--json {target}" in output and says in output and "Traceback" not in output, output
+
+
+def test_a_wide_pool_steps_over_addresses_no_host_holds():
+    pool = AddressPool("126.255.255.254-128.0.0.1")  # the edge of loopback's 127.0.0.0/8
+    assert pool.size == 4
+    assert [pool.allocate() for _ in range(5)] == ["126.255.255.254", "126.255.255.255", "128.0.0.0", "128.0.0.1",
+                                                   None]
+
+
+def test_the_ac_never_hands_out_its_dns_servers():
+    role = AcRole(AcConfig(pool="10.0.0.100-10.0.0.103", ppp=PppConfig(local_ip="10.0.0.1", dns=("10.0.0.101",))))
+    assert role.pool.size == 3
+    assert [role.pool.allocate() for _ in range(4)] == ["10.0.0.100", "10.0.0.102", "10.0.0.103", None]
+
+
 @pytest.fixture
 def veth(lab):
-    """A namespace with veth0 up and down0 (a veth left down)."""
+    """A namespace with veth0 up, down0 (a veth left down) and small0 (up, MTU 576)."""
     lab.ns_exec(lab.ac_ns, "ip", "link", "add", "down0", "type", "veth", "peer", "name", "down1", check=True)
+    lab.ns_exec(lab.ac_ns, "ip", "link", "add", "small0", "mtu", "576", "type", "veth", "peer", "name", "small1",
+                "mtu", "576", check=True)
+    for name in ("small0", "small1"):
+        lab.ns_exec(lab.ac_ns, "ip", "link", "set", name, "up", check=True)
     return lab
 
 
@@ -198,7 +301,16 @@ def run_in(lab, *args):
     (AC[:2] + ["veth0"] + AC[3:] + ["--tun", "ppp/0"], "ppp/0"),
     (AC[:2] + ["veth0"] + AC[3:] + ["--tun", "down1"], "down1"),
     *[(AC[:2] + ["veth0"] + AC[3:5] + ["--pool", pool] + AC[7:], "pool")
-      for pool in ("10.0.0.200-10.0.0.100", "10.0.0.0/33", "banana", "", "10.0.0.100-", "10.0.0.1")],
+      for pool in ("10.0.0.200-10.0.0.100", "10.0.0.0/33", "banana", "", "10.0.0.100-", "10.0.0.1",
+                   "224.0.0.0/24", "127.0.0.0/24")],
+    (["client", "-i", "lo", "-u", "a", "-p", "b"], "lo is not Ethernet"),
+    (AC[:2] + ["lo"] + AC[3:], "lo is not Ethernet"),
+    (["client", "-i", "small0", "-u", "a", "-p", "b"], "--mru 1492 needs an interface MTU of 1500; small0 has 576"),
+    (["client", "-i", "veth0", "-u", "a", "-p", "b", "--max-payload", "1500"],
+     "--max-payload 1500 needs an interface MTU of 1508"),
+    (AC[:2] + ["small0"] + AC[3:], "--mru 1492 needs an interface MTU of 1500; small0 has 576"),
+    (AC[:2] + ["small0"] + AC[3:] + ["--mru", "568", "--ac-name", "a" * 64]
+     + [a for i in range(8) for a in ("--service", f"{i}" * 64)], "a PADO with this --ac-name"),
 ])
 def test_refusals_that_need_an_interface(veth, args, says):
     code, output = run_in(veth, *args)
