@@ -113,3 +113,31 @@ def test_a_mac_range_that_wraps_its_low_32_bits_keeps_its_lower_bound():
 def test_labels_become_forward_offsets():
     program = bpf.assemble([(bpf.JEQ, "b", "a", 1), "a", (bpf.RET, 0, 0, 1), "b", (bpf.RET, 0, 0, 2)])
     assert program == [(bpf.JEQ, 1, 0, 1), (bpf.RET, 0, 0, 1), (bpf.RET, 0, 0, 2)]
+
+
+def test_the_padi_ring_hands_over_every_frame_in_order_across_its_wrap(lab):
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0", AC_STREAMS)
+    try:
+        ring_socket = link.sockets[2]
+        assert ring_socket in link.rings
+        seen = []
+        for round_ in range(3):  # 3 x 3,000 frames through a ring of 4,096 slots
+            macs = [(round_ * 3000 + n + 1 << 8 | 2).to_bytes(6, "big") for n in range(3000)]
+            deliver(lab, [discovery(BROADCAST, C.PADI, src=mac) for mac in macs])
+            while frames := link.recv_all(ring_socket):
+                seen += [f[6:12] for f in frames]
+            assert seen[-3000:] == macs
+        assert len(seen) == 9000
+    finally:
+        link.close()
+
+
+def test_a_guard_that_never_ran_dry_keeps_no_table():
+    from collections import Counter
+
+    from pppemu.admission import DiscoveryGuard
+    guard = DiscoveryGuard(rate=100, mac_rate=0, counters=Counter())
+    padi = discovery(BROADCAST, C.PADI)
+    assert all(guard.admit(padi, n / 10) for n in range(100)) and guard._refused is None
+    assert not all(guard.admit(padi, 10.0) for _ in range(100)) and guard._refused is not None

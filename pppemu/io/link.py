@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..wire import const as C
 from . import bpf
+from .ring import RxRing
 
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1
@@ -54,6 +55,7 @@ class Stream:
     program: list
     batch: int       # frames read per turn of the loop, so no queue starves the others
     size: int        # the largest frame read whole
+    ring: bool = False  # read through a PACKET_MMAP ring: no system call per frame
 
 
 # The AC's queues, most urgent first: held sessions (echoes, data) are served before the
@@ -62,7 +64,7 @@ class Stream:
 AC_STREAMS = (
     Stream(C.ETH_SESSION, bpf.ac_stream(C.ETH_SESSION, (bpf.PACKET_HOST,)), 1024, 65536),
     Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_HOST,)), 256, 4096),
-    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 64, 4096),
+    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 1024, 2048, ring=True),
 )
 # One socket for both ethertypes keeps discovery and session frames in wire order
 # (a PADS and the LCP Configure-Request right behind it).
@@ -80,14 +82,19 @@ class PacketLink:
         self.iface = iface
         self.sockets: list[socket.socket] = []
         self.streams: dict[socket.socket, Stream] = {}
+        self.rings: dict[socket.socket, RxRing] = {}
         self.send_errors = 0
         try:
             for stream in streams:
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(stream.ethertype))
+                # Protocol 0 until bind: no frame of any interface arrives before the filter
+                # and the ring are in place.
+                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
                 self.sockets.append(sock)
                 self.streams[sock] = stream
                 bpf.attach(sock, stream.program)
                 set_buffers(sock)
+                if stream.ring:
+                    self.rings[sock] = RxRing(sock)
                 sock.bind((iface, stream.ethertype))
                 sock.setblocking(False)
         except PermissionError:
@@ -121,6 +128,9 @@ class PacketLink:
     def recv_all(self, sock: socket.socket) -> list[bytes]:
         """Frames waiting on the socket, up to its stream's batch (the filter dropped the rest)."""
         stream = self.streams[sock]
+        ring = self.rings.get(sock)
+        if ring is not None:
+            return ring.read(stream.batch)
         frames = []
         recv, size = sock.recv, stream.size
         for _ in range(stream.batch):
@@ -150,6 +160,8 @@ class PacketLink:
             self.send_errors += 1  # a full queue or a vanished interface: the protocol retransmits
 
     def close(self) -> None:
+        for ring in self.rings.values():
+            ring.close()
         for sock in self.sockets:
             sock.close()
-        self.sockets = []
+        self.sockets, self.rings = [], {}
