@@ -137,9 +137,8 @@ class AcRole(Role):
         self.ended: deque[AcSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
         self.closing = False
 
-    def receive(self, frame: bytes, now: float) -> None:
-        if self.guard.admit(frame, now):  # a PADI/PADR over its rate is dropped undecoded
-            super().receive(frame, now)
+    def admit(self, frame: bytes, now: float) -> bool:
+        return self.guard.admit(frame, now)  # a PADI/PADR over its rate is dropped undecoded
 
     # ---- discovery
     def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:

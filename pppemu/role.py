@@ -62,6 +62,14 @@ class Role:
 
     # ---- input
     def receive(self, frame: bytes, now: float) -> None:
+        if self.admit(frame, now):
+            self.handle(frame, now)
+
+    def admit(self, frame: bytes, now: float) -> bool:
+        """Whether a frame is worth handling at all (the AC's discovery rate limits say no)."""
+        return True
+
+    def handle(self, frame: bytes, now: float) -> None:
         # Fast path for the data plane: an untagged session frame carrying IPv4/IPv6,
         # looked up and handed on without building any objects.
         if frame[12:16] == _SESSION_PREFIX and len(frame) >= 22 and frame[20] == 0 and frame[21] in (0x21, 0x57):

@@ -119,10 +119,12 @@ class EventLoop:
         frames = self.link.recv_all(key.fileobj)
         if self.tracing:
             # Frame by frame, so a capture shows each answer right after what caused it.
+            # A frame over a rate limit is counted, not recorded: a flood would drown the log.
             for frame in frames:
-                self._trace("<", frame, time.time())
-                self.role.receive(frame, now)
-                self.flush()
+                if self.role.admit(frame, now):
+                    self._trace("<", frame, time.time())
+                    self.role.handle(frame, now)
+                    self.flush()
             return
         for frame in frames:
             self.role.receive(frame, now)
