@@ -5,6 +5,6 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # The facade pulls in sockets and threads; import it only when asked for.
     if name in ("PPPoESession", "PPPoEError"):
-        from . import api
+        from pppemu.app import api
         return getattr(api, name)
     raise AttributeError(name)

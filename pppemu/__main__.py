@@ -1,3 +1,3 @@
-from .cli import main
+from pppemu.app.cli import main
 
 main()

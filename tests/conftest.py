@@ -11,7 +11,7 @@ import harness  # noqa: E402
 from conformance_judge import judge_pair, tshark_findings  # noqa: E402
 from nslab import Lab, namespaces  # noqa: E402
 
-from pppemu.conformance import check_pcap, format_report  # noqa: E402
+from pppemu.conformance import check_pcap, format_report
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from harness import AC_MAC, Pair
 
 from pppemu import wire
-from pppemu.client import ClientConfig, ClientRole
-from pppemu.session import PppConfig
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.wire import const as C
 
 CLIENT_MAC = b"\x02\x00\x00\x00\x00\x01"
@@ -158,8 +158,8 @@ class Lone:
             self.session, _, _ = client_through_discovery(self.role, sid)
             self.me, self.peer = CLIENT_MAC, AC_MAC
         else:
-            from pppemu.ac import AcConfig, AcRole
-            from pppemu.secrets import Secrets
+            from pppemu.pppoe.ac import AcConfig, AcRole
+            from pppemu.pppoe.credentials import Secrets
             cfg = dict(require_auth="chap", request_dns=False, local_ip="10.0.0.1", accept_auth=(),
                        dns=("10.0.0.53", "10.0.0.54"), echo_interval=0)
             cfg.update(ppp)

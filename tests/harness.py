@@ -5,10 +5,10 @@ import random
 from collections import deque
 from collections.abc import Callable
 
-from pppemu.ac import AcConfig, AcRole
-from pppemu.client import ClientConfig, ClientRole
-from pppemu.secrets import Secrets
-from pppemu.session import PppConfig
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig, AcRole
+from pppemu.pppoe.client import ClientConfig, ClientRole
+from pppemu.pppoe.credentials import Secrets
 
 AC_MAC = b"\x02\xac\x00\x00\x00\x01"
 

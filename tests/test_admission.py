@@ -14,8 +14,8 @@ from harness import Pair, client_mac
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pppemu.admission import MAC_BURST, DiscoveryGuard, TokenBucket
-from pppemu.events import SessionDown, SessionUp
+from pppemu.ppp.events import SessionDown, SessionUp
+from pppemu.pppoe.admission import MAC_BURST, DiscoveryGuard, TokenBucket
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import BROADCAST
 

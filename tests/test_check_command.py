@@ -6,7 +6,7 @@ from scapy.layers.ppp import PPPoED, PPPoED_Tags, PPPoETag
 from scapy.utils import wrpcap
 from typer.testing import CliRunner
 
-from pppemu.cli import app
+from pppemu.app.cli import app
 
 runner = CliRunner()
 HOST, AC = "02:00:00:00:00:01", "02:ac:00:00:00:01"

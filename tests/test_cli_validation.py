@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pppemu.ac import AcConfig, AcRole
-from pppemu.cli import app
-from pppemu.cmd_client import write_report
-from pppemu.console import Console
+from pppemu.app.cli import app
+from pppemu.app.console import Console
+from pppemu.app.run_client import write_report
 from pppemu.io.link import LinkError
 from pppemu.io.pcap import PcapWriter
-from pppemu.pool import AddressPool
-from pppemu.session import PppConfig
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig, AcRole
+from pppemu.pppoe.pool import AddressPool
 
 runner = CliRunner()
 CLIENT = ["client", "-i", "nonexistent0", "-u", "alice", "-p", "secret"]

@@ -1,7 +1,8 @@
 """`pppemu client --ping`: an echo lost while the peer brings its interface up is retried."""
 import pytest
 
-from pppemu import cmd_client, icmp
+from pppemu.app import run_client as cmd_client
+from pppemu.wire import icmp
 
 
 class Console:

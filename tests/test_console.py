@@ -1,8 +1,8 @@
 """Text a peer sent reaches the terminal escaped: it cannot forge lines or drive the terminal."""
 import io
 
-from pppemu.console import Console, printable
-from pppemu.events import AuthDone, SessionDown
+from pppemu.app.console import Console, printable
+from pppemu.ppp.events import AuthDone, SessionDown
 
 HOSTILE = "bye\x1b[2J\x1b[31m\n[   0.001] auth: ok\r\x07\x9b"
 

@@ -6,9 +6,9 @@ import struct
 import pytest
 from frames import Lone, only
 
-from pppemu import auth
-from pppemu.events import AuthDone, SessionDown
-from pppemu.session import Phase
+from pppemu.ppp import auth
+from pppemu.ppp.events import AuthDone, SessionDown
+from pppemu.ppp.session import Phase
 from pppemu.wire import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
 from pppemu.wire import const as C
 

@@ -18,11 +18,11 @@ from frames import (
 )
 from harness import AC_MAC, Pair, client_mac
 
-from pppemu.ac import AcConfig, AcRole
-from pppemu.discovery import CookieJar, DiscoveryClient, DiscoveryTimers, describe_error, echo_tags, line_id_tag
-from pppemu.events import DiscoveryDone, SessionDown, SessionUp
-from pppemu.secrets import Secrets
-from pppemu.session import PppConfig
+from pppemu.ppp.events import DiscoveryDone, SessionDown, SessionUp
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig, AcRole
+from pppemu.pppoe.credentials import Secrets
+from pppemu.pppoe.discovery import CookieJar, DiscoveryClient, DiscoveryTimers, describe_error, echo_tags, line_id_tag
 from pppemu.wire import BROADCAST, Discovery
 from pppemu.wire import const as C
 
@@ -605,7 +605,7 @@ def test_line_id_tag_layout():
 
 
 def test_line_id_from_another_vendor_or_truncated_is_ignored():
-    from pppemu.discovery import parse_line_id
+    from pppemu.pppoe.discovery import parse_line_id
     other = (C.TAG_VENDOR_SPECIFIC, struct.pack("!I", 9) + b"\x01\x01c")
     assert parse_line_id(Discovery(C.PADR, 0, [other])) == {}
     short = (C.TAG_VENDOR_SPECIFIC, b"\x00\x00")
@@ -660,7 +660,7 @@ def test_names_that_are_not_utf8_are_still_read():
     dc.start(0.0)
     dc.receive(AC_MAC, _pado([(C.TAG_AC_NAME, b"bras\xff")]), 0.1)
     assert dc.ac_name == "bras\ufffd"
-    from pppemu.discovery import parse_line_id
+    from pppemu.pppoe.discovery import parse_line_id
     tag = (C.TAG_VENDOR_SPECIFIC, struct.pack("!I", 3561) + b"\x01\x02a\xff")
     assert parse_line_id(Discovery(C.PADR, 0, [tag])) == {"circuit_id": "a\ufffd"}
 
@@ -673,7 +673,7 @@ def test_a_pado_without_ac_name_is_taken_with_an_empty_name():
 
 
 def test_an_empty_sub_option_at_the_end_of_the_line_id_is_read():
-    from pppemu.discovery import parse_line_id
+    from pppemu.pppoe.discovery import parse_line_id
     tag = (C.TAG_VENDOR_SPECIFIC, struct.pack("!I", 3561) + b"\x01\x01c\x02\x00")
     assert parse_line_id(Discovery(C.PADR, 0, [tag])) == {"circuit_id": "c", "remote_id": ""}
 

@@ -8,14 +8,14 @@ import pytest
 from frames import AC_MAC, CLIENT_MAC, OTHER_MAC, Lone, discovery, drain, events, lone_client, of_type, only, session
 
 from pppemu import wire
-from pppemu.ac import AcConfig, AcRole
-from pppemu.discovery import DiscoveryClient, DiscoveryTimers
-from pppemu.events import DiscoveryDone, SessionDown
-from pppemu.fsm import QUICK_RESTART, Fsm, Policy
-from pppemu.ipv6cp import Ipv6cpPolicy
-from pppemu.lcp import AUTH_VALUES, LcpPolicy
-from pppemu.secrets import Secrets
-from pppemu.session import PppConfig
+from pppemu.ppp.events import DiscoveryDone, SessionDown
+from pppemu.ppp.fsm import QUICK_RESTART, Fsm, Policy
+from pppemu.ppp.ipv6cp import Ipv6cpPolicy
+from pppemu.ppp.lcp import AUTH_VALUES, LcpPolicy
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig, AcRole
+from pppemu.pppoe.credentials import Secrets
+from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryTimers
 from pppemu.wire import const as C
 
 
@@ -141,7 +141,7 @@ def test_big_data_packets_keep_their_length_on_the_fast_path():
     packet = bytes([0x45, 0, 0x01, 0x2c]) + bytes(range(256)) + b"\0" * 40
     lone.feed(C.PROTO_IPV4, packet)
     lone.feed(C.PROTO_IPV4, packet)
-    from pppemu.events import Packet
+    from pppemu.ppp.events import Packet
     assert [p.data for p in lone.of(Packet)] == [packet, packet] and lone.role.counters["rx.IPv4"] == 2
 
 
@@ -308,7 +308,7 @@ def test_client_events_carry_the_session_key():
     (done,) = lone.of(DiscoveryDone)
     assert done.key == lone.session.key == 0
     lone.open_lcp()
-    from pppemu.events import LinkUp
+    from pppemu.ppp.events import LinkUp
     assert lone.of(LinkUp)[0].key == 0
 
 
@@ -357,7 +357,7 @@ def test_padr_retransmissions_are_counted():
 
 
 def test_error_texts_that_are_not_utf8_are_still_shown():
-    from pppemu.discovery import describe_error
+    from pppemu.pppoe.discovery import describe_error
     assert describe_error(wire.Discovery(C.PADS, 0, [(C.TAG_GENERIC_ERROR, b"x\xff")])) == "Generic-Error: x\ufffd"
     ac = _ac(services=("internet",))
     ac.receive(discovery(wire.BROADCAST, CLIENT_MAC, C.PADI, 0, [(C.TAG_SERVICE_NAME, b"inter\xff")]), 0.0)
@@ -382,7 +382,7 @@ def test_describe_text_fields_that_are_not_utf8(protocol, info, text):
 
 
 def test_a_successful_pap_check_leaves_no_reason():
-    from pppemu.auth import PapAuthenticator
+    from pppemu.ppp.auth import PapAuthenticator
     a = PapAuthenticator(lambda info: None, {b"alice": b"secret"}.get)
     a.start(0.0)
     a.receive(wire.encode_pap(wire.Pap(C.PAP_REQUEST, 1, peer_id=b"alice", password=b"secret")), 0.1)

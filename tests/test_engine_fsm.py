@@ -1,7 +1,7 @@
 """The RFC 1661 automaton driven through its packet interface: what it sends, with which identifiers."""
 import pytest
 
-from pppemu.fsm import Fsm, Policy, State
+from pppemu.ppp.fsm import Fsm, Policy, State
 from pppemu.wire import const as C
 from pppemu.wire.control import encode_options
 

@@ -5,8 +5,8 @@ import pytest
 from frames import PEER_MAGIC, Lone, magic_of, only, up_pair, wire_frames
 
 from pppemu import wire
-from pppemu.events import LinkUp, SessionDown
-from pppemu.fsm import State
+from pppemu.ppp.events import LinkUp, SessionDown
+from pppemu.ppp.fsm import State
 from pppemu.wire import const as C
 
 MRU = C.LCP_MRU

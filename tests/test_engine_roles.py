@@ -14,9 +14,9 @@ from frames import (
     wire_frames,
 )
 
-from pppemu.events import SessionDown, SessionUp
-from pppemu.ipcp import ip_bytes
-from pppemu.session import retransmissions
+from pppemu.ppp.events import SessionDown, SessionUp
+from pppemu.ppp.ipcp import ip_bytes
+from pppemu.ppp.session import retransmissions
 from pppemu.wire import const as C
 
 
@@ -153,8 +153,8 @@ def test_a_peer_padt_means_no_padt_back(side):
 def test_the_ac_answers_pings_to_its_own_address_and_passes_the_rest_on():
     from frames import session
 
-    from pppemu import icmp
-    from pppemu.events import Packet
+    from pppemu.ppp.events import Packet
+    from pppemu.wire import icmp
     pair, cs, acs = up_pair()
     to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
     pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
@@ -171,8 +171,8 @@ def test_the_ac_answers_pings_to_its_own_address_and_passes_the_rest_on():
 def test_an_ac_told_not_to_answer_pings_passes_them_on():
     from frames import session
 
-    from pppemu import icmp
-    from pppemu.events import Packet
+    from pppemu.ppp.events import Packet
+    from pppemu.wire import icmp
     pair, cs, acs = up_pair(ac={"answer_ping": False})
     to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
     pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
@@ -233,7 +233,7 @@ def test_default_close_reasons():
 
 
 def test_ac_events_name_the_session_by_peer_mac_and_session_id():
-    from pppemu.events import AuthDone, DiscoveryDone
+    from pppemu.ppp.events import AuthDone, DiscoveryDone
     pair, cs, acs = up_pair(auth="pap")
     key = ("02:00:00:00:00:01", cs.session_id)
     assert acs.key == key and acs.started_at == 0.0
@@ -245,7 +245,7 @@ def test_ac_events_name_the_session_by_peer_mac_and_session_id():
 
 
 def test_a_padt_built_with_a_reason_carries_it_as_generic_error():
-    from pppemu.discovery import DiscoveryClient
+    from pppemu.pppoe.discovery import DiscoveryClient
     dc = DiscoveryClient(CLIENT_MAC, b"hu", lambda dst, pkt: None)
     dc.session_id = 0x42
     padt = dc.padt("going away")

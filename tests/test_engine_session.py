@@ -7,11 +7,11 @@ import pytest
 from frames import AC_MAC, CLIENT_MAC, OTHER_MAC, Lone, drain, events, of_type, only, session, up_pair, wire_frames
 
 from pppemu import wire
-from pppemu.events import Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
-from pppemu.fsm import State
-from pppemu.ipcp import IpcpPolicy
-from pppemu.ipv6cp import Ipv6cpPolicy
-from pppemu.session import Phase
+from pppemu.ppp.events import Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from pppemu.ppp.fsm import State
+from pppemu.ppp.ipcp import IpcpPolicy
+from pppemu.ppp.ipv6cp import Ipv6cpPolicy
+from pppemu.ppp.session import Phase
 from pppemu.wire import const as C
 
 ZERO = b"\0\0\0\0"
@@ -430,8 +430,8 @@ def test_client_ignores_session_frames_for_unknown_sessions():
 # ---- roles: framing, VLANs, robustness
 
 def test_a_role_with_vlans_tags_what_it_sends_and_understands_tagged_frames():
-    from pppemu.client import ClientConfig, ClientRole
-    from pppemu.session import PppConfig
+    from pppemu.ppp.session import PppConfig
+    from pppemu.pppoe.client import ClientConfig, ClientRole
     role = ClientRole(ClientConfig(ppp=PppConfig(username="a", password="b")),
                       rng=__import__("random").Random(1), vlans=((0x88A8, 10), (0x8100, 20)))
     role.add_session(CLIENT_MAC, 0.0)
@@ -546,7 +546,7 @@ def test_client_with_a_configured_address_still_takes_naked_dns():
 
 
 def test_retransmissions_count_every_protocol():
-    from pppemu.session import retransmissions
+    from pppemu.ppp.session import retransmissions
     lone = Lone(ipv6=True, restart_timer=1.0)
     (again,) = only(lone.advance(1.5), C.PROTO_LCP, C.CONF_REQ)
     lone.ack(again)

@@ -6,7 +6,7 @@ import pytest
 from frames import conf, control, discovery, session
 
 from pppemu import wire
-from pppemu.lcp import accepted_auth, auth_name
+from pppemu.ppp.lcp import accepted_auth, auth_name
 from pppemu.wire import const as C
 from pppemu.wire.describe import describe_frame
 
@@ -205,7 +205,7 @@ def test_authentication_names():
 
 
 def test_role_frame_layout_matches_the_codec():
-    from pppemu.role import Role
+    from pppemu.pppoe.endpoint import Role
     role = Role(vlans=((0x8100, 3),))
     role.send_session(A, B, 0x22, C.PROTO_CHAP, b"\x01\x01\x00\x04")
     role.send_session(A, B, 0x22, 0x1234 | 1, b"")

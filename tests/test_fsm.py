@@ -1,7 +1,7 @@
 """The RFC 1661 automaton against the RFC's own state table, cell by cell."""
 import pytest
 
-from pppemu.fsm import EVENTS, TABLE, Fsm, Policy, State
+from pppemu.ppp.fsm import EVENTS, TABLE, Fsm, Policy, State
 from pppemu.wire import const as C
 
 # RFC 1661 section 4.1, transcribed as printed ("-" marks an illegal event).

@@ -136,7 +136,7 @@ def test_the_padi_ring_hands_over_every_frame_in_order_across_its_wrap(lab):
 def test_a_guard_that_never_ran_dry_keeps_no_table():
     from collections import Counter
 
-    from pppemu.admission import DiscoveryGuard
+    from pppemu.pppoe.admission import DiscoveryGuard
     guard = DiscoveryGuard(rate=100, mac_rate=0, counters=Counter())
     padi = discovery(BROADCAST, C.PADI)
     assert all(guard.admit(padi, n / 10) for n in range(100)) and guard._refused is None

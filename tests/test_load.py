@@ -1,4 +1,4 @@
-from pppemu.load import Pacer, rate_stats
+from pppemu.app.pacing import Pacer, rate_stats
 
 
 def test_pacer_keeps_the_rate():
@@ -31,7 +31,7 @@ def test_rate_stats_per_second_buckets():
 
 
 def test_periodic_fires_every_interval():
-    from pppemu.load import Periodic
+    from pppemu.app.pacing import Periodic
     fired = []
     timer = Periodic(10, fired.append, now=0.0)
     for now in (10.0, 20.5):
@@ -40,7 +40,7 @@ def test_periodic_fires_every_interval():
 
 
 def test_an_unpaced_start_comes_in_bursts_so_the_wire_is_served_between_them():
-    from pppemu.load import BURST
+    from pppemu.app.pacing import BURST
     started = []
     pacer = Pacer(BURST * 2 + 3, rate=0, action=lambda i, now: started.append(i))
     pacer.start(0.0)

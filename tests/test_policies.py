@@ -4,10 +4,10 @@ import struct
 
 import pytest
 
-from pppemu.ipcp import IpcpPolicy
-from pppemu.lcp import AUTH_VALUES, LcpPolicy
-from pppemu.pool import AddressPool, PoolError
-from pppemu.secrets import Secrets, SecretsError
+from pppemu.ppp.ipcp import IpcpPolicy
+from pppemu.ppp.lcp import AUTH_VALUES, LcpPolicy
+from pppemu.pppoe.credentials import Secrets, SecretsError
+from pppemu.pppoe.pool import AddressPool, PoolError
 from pppemu.wire import const as C
 
 

@@ -5,7 +5,7 @@ import pytest
 from harness import AC_MAC, Pair, client_mac
 
 from pppemu import wire
-from pppemu.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
 from pppemu.wire import const as C
 
 
@@ -248,7 +248,7 @@ def test_ipv6cp_interface_identifier_collision_is_resolved():
 
 
 def test_data_packets_flow_both_ways():
-    from pppemu import icmp
+    from pppemu.wire import icmp
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
@@ -366,7 +366,7 @@ def test_sessions_per_mac_limit_refuses_with_ac_system_error():
 
 
 def test_wildcard_secret_accepts_any_username():
-    from pppemu.secrets import Secrets
+    from pppemu.pppoe.credentials import Secrets
     pair = Pair(user="anyone")
     pair.ac.config.ppp.secrets = Secrets.parse("* * secret").lookup
     pair.add(3, username="someone-else")
@@ -401,7 +401,7 @@ def test_a_closing_ac_takes_no_new_sessions():
 
 
 def test_line_identification_reaches_the_ac():
-    from pppemu.discovery import line_id_tag
+    from pppemu.pppoe.discovery import line_id_tag
     pair = Pair()
     pair.add(1, extra_tags=(line_id_tag("eth 1/1/1:100", "cpe-42"),))
     pair.advance(2)

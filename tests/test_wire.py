@@ -168,8 +168,8 @@ def test_lying_control_lengths():
 def test_roles_survive_any_frame(frame):
     import random
 
-    from pppemu.ac import AcRole
-    from pppemu.client import ClientRole
+    from pppemu.pppoe.ac import AcRole
+    from pppemu.pppoe.client import ClientRole
     for role in (AcRole(rng=random.Random(1)), ClientRole(rng=random.Random(1))):
         role.receive(frame, 0.0)
         for eth_type in (b"\x88\x63", b"\x88\x64"):
@@ -210,7 +210,7 @@ def test_discovery_roles_survive_any_tags(code, sid, tag_list):
 
     from frames import AC_MAC, CLIENT_MAC, discovery, lone_client
 
-    from pppemu.ac import AcConfig, AcRole
+    from pppemu.pppoe.ac import AcConfig, AcRole
     client = lone_client()
     client.add_session(CLIENT_MAC, 0.0)
     (padi,) = client.frames_to_send()

@@ -20,10 +20,10 @@ could be missing, the sender is given the benefit of the doubt.
     pcap       pcap and pcapng files
     report     the human-readable report
 """
-from .catalog import RULES, Rule, Violation
-from .checker import Checker, check_frames
-from .pcap import CaptureError, check_pcap, read_frames
-from .report import format_report
+from pppemu.conformance.catalog import RULES, Rule, Violation
+from pppemu.conformance.checker import Checker, check_frames
+from pppemu.conformance.pcap import CaptureError, check_pcap, read_frames
+from pppemu.conformance.report import format_report
 
 __all__ = ["Checker", "Violation", "Rule", "RULES", "check_frames", "check_pcap", "read_frames", "CaptureError",
            "format_report"]

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance import rfc1661
+from pppemu.conformance.catalog import MUST, SHOULD, rule
+from pppemu.conformance.packet import Ppp, option
+from pppemu.conformance.tracking import put_bounded
 from pppemu.wire import DecodeError, decode_chap, decode_pap
 from pppemu.wire.const import (
     CHAP_CHALLENGE,
@@ -18,13 +22,8 @@ from pppemu.wire.const import (
     PROTO_PAP,
 )
 
-from . import rfc1661
-from .catalog import MUST, SHOULD, rule
-from .packet import Ppp, option
-from .tracking import put_bounded
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 CHAP_FORMAT = rule("rfc1994.packet.format", "RFC 1994 §4", MUST,
                    "a CHAP packet's Length and Value-Size fit the octets present")

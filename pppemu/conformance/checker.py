@@ -5,6 +5,10 @@ import logging
 import struct
 from collections.abc import Iterable
 
+from pppemu.conformance import auth, ipcp, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
+from pppemu.conformance.catalog import RULES, Violation
+from pppemu.conformance.model import AC, CLIENT, Frame, Host, Session
+from pppemu.conformance.packet import Ppp
 from pppemu.wire import DecodeError, decode_control, decode_options
 from pppemu.wire.const import (
     CONF_ACK,
@@ -19,11 +23,6 @@ from pppemu.wire.const import (
     PROTO_LCP,
     PROTO_PAP,
 )
-
-from . import auth, ipcp, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
-from .catalog import RULES, Violation
-from .model import AC, CLIENT, Frame, Host, Session
-from .packet import Ppp
 
 log = logging.getLogger(__name__)
 

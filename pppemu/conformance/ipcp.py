@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.catalog import MUST, SHOULD, rule
+from pppemu.conformance.packet import Ppp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -18,11 +20,8 @@ from pppemu.wire.const import (
     PROTO_IPCP,
 )
 
-from .catalog import MUST, SHOULD, rule
-from .packet import Ppp
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 CODES = rule("rfc1332.codes", "RFC 1332 §2", MUST, "IPCP uses only codes 1 to 7")
 ADDRESS_LENGTH = rule("rfc1332.ip_address.length", "RFC 1332 §3.3", MUST, "the IP-Address option has Length 6")

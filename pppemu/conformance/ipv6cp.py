@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.catalog import MUST, rule
+from pppemu.conformance.packet import Ppp, option
 from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REQ, IPV6CP_IFACE_ID, PROTO_IPV6CP
 
-from .catalog import MUST, rule
-from .packet import Ppp, option
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 CODES = rule("rfc5072.codes", "RFC 5072 §3", MUST, "IPv6CP uses only codes 1 to 7")
 IID_LENGTH = rule("rfc5072.iid.length", "RFC 5072 §4.1", MUST, "the Interface-Identifier option has Length 10")

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.catalog import MUST, rule
+from pppemu.conformance.packet import Ppp
+from pppemu.conformance.rfc1661 import proto_name
 from pppemu.wire.const import PROTO_IPV4, PROTO_IPV6
 
-from .catalog import MUST, rule
-from .packet import Ppp
-from .rfc1661 import proto_name
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 IPV4_BEFORE = rule("rfc1332.ip.before_open", "RFC 1332 §1", MUST,
                    "no IPv4 datagram before the sender's IPCP is Opened")

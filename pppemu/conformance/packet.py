@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pppemu.conformance.model import Frame, Peer, Session
 from pppemu.wire import Control
-
-from .model import Frame, Peer, Session
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ import logging
 import os
 from collections.abc import Iterator
 
-from .catalog import Violation
-from .checker import check_frames
+from pppemu.conformance.catalog import Violation
+from pppemu.conformance.checker import check_frames
 
 _ETHERNET = 1
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .catalog import Violation
+from pppemu.conformance.catalog import Violation
 
 _SIDE_ORDER = {"client": 0, "ac": 1, "unknown": 2}
 _SIDE_NAMES = {"client": "client (PPPoE host)", "ac": "access concentrator", "unknown": "side unknown"}

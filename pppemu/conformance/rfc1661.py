@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.catalog import MUST, SHOULD, rule
+from pppemu.conformance.model import Frame, Session
+from pppemu.conformance.packet import Ppp, option
 from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import (
     CODE_REJ,
@@ -27,12 +30,8 @@ from pppemu.wire.const import (
     TERM_REQ,
 )
 
-from .catalog import MUST, SHOULD, rule
-from .model import Frame, Session
-from .packet import Ppp, option
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 PROTOCOL_FIELD = rule("rfc1661.protocol.field", "RFC 1661 §2", MUST,
                       "the Protocol field is present and odd, with an even most significant octet")

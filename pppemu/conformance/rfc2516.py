@@ -5,6 +5,10 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
+from pppemu.conformance import rfc4638
+from pppemu.conformance.catalog import MUST, SHOULD, rule
+from pppemu.conformance.model import AC, CLIENT, Frame, Sent, Session, pair_label
+from pppemu.conformance.packet import Ppp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -29,13 +33,8 @@ from pppemu.wire.const import (
     TAG_SERVICE_NAME,
 )
 
-from . import rfc4638
-from .catalog import MUST, SHOULD, rule
-from .model import AC, CLIENT, Frame, Sent, Session, pair_label
-from .packet import Ppp
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 LCP_FCS_ALTERNATIVES = 9
 BROADCAST = b"\xff" * 6

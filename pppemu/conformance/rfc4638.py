@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.catalog import MUST, rule
+from pppemu.conformance.model import AC, CLIENT, Sent
+from pppemu.conformance.packet import Ppp
 from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REQ, LCP_MRU, PPPOE_MRU, TAG_PPP_MAX_PAYLOAD
 
-from .catalog import MUST, rule
-from .model import AC, CLIENT, Sent
-from .packet import Ppp
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 UNREQUESTED = rule("rfc4638.reply.unrequested", "RFC 4638 §4", MUST,
                    "PADO/PADS carry PPP-Max-Payload only if the PADI/PADR did")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+from pppemu.conformance.model import AC, CLIENT
+from pppemu.conformance.packet import Ppp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -19,11 +21,8 @@ from pppemu.wire.const import (
     TERM_REQ,
 )
 
-from .model import AC, CLIENT
-from .packet import Ppp
-
 if TYPE_CHECKING:
-    from .checker import Checker
+    from pppemu.conformance.checker import Checker
 
 _RECENT = 4      # packets remembered per protocol and sender, for Code-Reject and Protocol-Reject copies
 _IDS = 64        # identifiers remembered per kind before the oldest are forgotten

@@ -9,7 +9,7 @@ import ctypes
 import socket
 import struct
 
-from ..wire import const as C
+from pppemu.wire import const as C
 
 SO_ATTACH_FILTER = 26
 SKF_AD_PKTTYPE = 0xFFFFF004  # SKF_AD_OFF (-0x1000) + SKF_AD_PKTTYPE (4): the ancillary packet type

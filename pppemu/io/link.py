@@ -7,9 +7,9 @@ import socket
 import struct
 from dataclasses import dataclass
 
-from ..wire import const as C
-from . import bpf
-from .ring import RxRing
+from pppemu.io import bpf
+from pppemu.io.ring import RxRing
+from pppemu.wire import const as C
 
 ETH_P_ALL = 0x0003
 IFF_UP = 0x1

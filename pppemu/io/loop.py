@@ -16,10 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ..role import Role
-from ..wire.describe import describe_frame
-from .link import PacketLink
-from .pcap import PcapWriter
+from pppemu.io.link import PacketLink
+from pppemu.io.pcap import PcapWriter
+from pppemu.pppoe.endpoint import Role
+from pppemu.wire.describe import describe_frame
 
 log = logging.getLogger("pppemu.wire")
 

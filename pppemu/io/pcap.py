@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 import time
 
-from .link import LinkError
+from pppemu.io.link import LinkError
 
 
 class PcapWriter:

@@ -7,7 +7,7 @@ import os
 import struct
 import subprocess
 
-from .link import LinkError
+from pppemu.io.link import LinkError
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001

@@ -2,12 +2,12 @@
 
 Every decoder raises :class:`DecodeError` (and nothing else) on bad bytes.
 """
-from . import const
-from .auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
-from .control import Control, decode_control, decode_options, encode_control, encode_options
-from .errors import DecodeError
-from .ethernet import BROADCAST, EthFrame, decode_eth, encode_eth, mac_bytes, mac_str
-from .pppoe import (
+from pppemu.wire import const
+from pppemu.wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
+from pppemu.wire.control import Control, decode_control, decode_options, encode_control, encode_options
+from pppemu.wire.errors import DecodeError
+from pppemu.wire.ethernet import BROADCAST, EthFrame, decode_eth, encode_eth, mac_bytes, mac_str
+from pppemu.wire.pppoe import (
     Discovery,
     decode_discovery,
     decode_ppp,

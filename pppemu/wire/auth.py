@@ -4,8 +4,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .const import CHAP_CHALLENGE, CHAP_RESPONSE, PAP_REQUEST
-from .errors import DecodeError
+from pppemu.wire.const import CHAP_CHALLENGE, CHAP_RESPONSE, PAP_REQUEST
+from pppemu.wire.errors import DecodeError
 
 _HDR = struct.Struct("!BBH")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .const import CODE_NAMES
-from .errors import DecodeError
+from pppemu.wire.const import CODE_NAMES
+from pppemu.wire.errors import DecodeError
 
 _HDR = struct.Struct("!BBH")
 

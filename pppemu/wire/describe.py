@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import struct
 
-from . import const as C
-from .auth import decode_chap, decode_pap
-from .control import decode_control, decode_options
-from .errors import DecodeError
-from .ethernet import decode_eth, mac_str
-from .pppoe import decode_discovery, decode_ppp, decode_session
+from pppemu.wire import const as C
+from pppemu.wire.auth import decode_chap, decode_pap
+from pppemu.wire.control import decode_control, decode_options
+from pppemu.wire.errors import DecodeError
+from pppemu.wire.ethernet import decode_eth, mac_str
+from pppemu.wire.pppoe import decode_discovery, decode_ppp, decode_session
 
 TAG_NAMES = {
     C.TAG_SERVICE_NAME: "Service-Name", C.TAG_AC_NAME: "AC-Name", C.TAG_HOST_UNIQ: "Host-Uniq",

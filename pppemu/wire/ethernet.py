@@ -4,8 +4,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .const import ETH_QINQ, ETH_VLAN
-from .errors import DecodeError
+from pppemu.wire.const import ETH_QINQ, ETH_VLAN
+from pppemu.wire.errors import DecodeError
 
 BROADCAST = b"\xff" * 6
 _TAG_TPIDS = (ETH_VLAN, ETH_QINQ, 0x9100)

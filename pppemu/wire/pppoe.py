@@ -4,8 +4,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from .const import DISCOVERY_NAMES, ERROR_TAGS, TAG_END_OF_LIST
-from .errors import DecodeError
+from pppemu.wire.const import DISCOVERY_NAMES, ERROR_TAGS, TAG_END_OF_LIST
+from pppemu.wire.errors import DecodeError
 
 _HDR = struct.Struct("!BBHH")  # ver/type, code, session id, length
 _VER_TYPE = 0x11

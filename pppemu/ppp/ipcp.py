@@ -8,9 +8,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from .fsm import Policy
-from .wire import const as C
-from .wire.control import Options
+from pppemu.ppp.fsm import Policy
+from pppemu.wire import const as C
+from pppemu.wire.control import Options
 
 ZERO = b"\x00" * 4
 

@@ -15,11 +15,11 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from .events import Event
-from .wire import const as C
-from .wire.errors import DecodeError
-from .wire.ethernet import EthFrame, decode_eth, encode_eth
-from .wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
+from pppemu.ppp.events import Event
+from pppemu.wire import const as C
+from pppemu.wire.errors import DecodeError
+from pppemu.wire.ethernet import EthFrame, decode_eth, encode_eth
+from pppemu.wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
 
 log = logging.getLogger("pppemu")
 _SESSION_HDR = struct.Struct("!HBBHHH")  # ethertype, ver/type, code, session id, length, protocol

@@ -8,10 +8,10 @@ from enum import StrEnum
 
 import typer
 
-from .console import setup_logging
-from .io.link import LinkError
-from .pool import PoolError
-from .secrets import SecretsError
+from pppemu.app.console import setup_logging
+from pppemu.io.link import LinkError
+from pppemu.pppoe.credentials import SecretsError
+from pppemu.pppoe.pool import PoolError
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
 MAX_SESSIONS = 200_000  # per client process; memory grows with the sessions up
@@ -42,7 +42,7 @@ def fail(message: str) -> None:
 
 def check_mac(value: str, option: str, count: int = 1) -> None:
     """A unicast MAC, and so are the `count` MACs stepped by one from it."""
-    from .wire.ethernet import mac_bytes
+    from pppemu.wire.ethernet import mac_bytes
     try:
         mac = mac_bytes(value)
     except ValueError as exc:
@@ -103,7 +103,7 @@ def check_outputs(report: str | None, pcap: str | None) -> None:
 
 def check_ip(value: str, option: str) -> str:
     """A unicast IPv4 address a host may hold."""
-    from .pool import not_a_host
+    from pppemu.pppoe.pool import not_a_host
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
@@ -169,7 +169,7 @@ def client(
     closed by us; 1 a session failed or was lost (the reason is printed); 2 bad configuration;
     3 the session came up but a ping probe went unanswered after its 3 tries.
     """
-    from . import cmd_client
+    from pppemu.app import run_client as cmd_client
     setup_logging(verbose)
     if mru > (max_payload or 1492):
         fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
@@ -255,7 +255,7 @@ def ac(
 
     Answers ICMP echo requests to --local-ip from user space, so clients can ping their gateway.
     """
-    from . import cmd_ac
+    from pppemu.app import run_ac as cmd_ac
     setup_logging(verbose)
     if len(dns) > 2:
         fail("IPCP carries at most two DNS servers")
@@ -300,18 +300,18 @@ def check(
     the frame numbers (as Wireshark counts them) and what was wrong. Exit codes: 0 no violation,
     1 violations found, 2 the file cannot be read.
     """
-    from . import verdict
-    from .conformance import CaptureError, check_pcap
+    from pppemu.app import verdict
+    from pppemu.conformance import CaptureError, check_pcap
     check_writable("--json", json_out)
     try:
         violations = check_pcap(capture)
     except (CaptureError, OSError) as exc:
         fail(f"cannot read {capture}: {exc}")
-    from .console import printable
+    from pppemu.app.console import printable
     for line in verdict.summary(violations).replace("conformance: ", f"{capture}: ", 1).splitlines():
         print(printable(line))
     if json_out:
-        from . import report
+        from pppemu.app import report
         try:
             report.write(json_out, verdict.report_section(violations))
         except OSError as exc:

@@ -10,9 +10,9 @@ import hmac
 import random
 from collections.abc import Callable
 
-from .wire import const as C
-from .wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
-from .wire.errors import DecodeError
+from pppemu.wire import const as C
+from pppemu.wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
+from pppemu.wire.errors import DecodeError
 
 SecretLookup = Callable[[bytes], "bytes | None"]  # peer name -> secret (None: unknown)
 

@@ -5,9 +5,9 @@ import random
 import struct
 from collections.abc import Callable
 
-from .fsm import RXJ_MINUS, RXJ_PLUS, RXR, Policy
-from .wire import const as C
-from .wire.control import Options
+from pppemu.ppp.fsm import RXJ_MINUS, RXJ_PLUS, RXR, Policy
+from pppemu.wire import const as C
+from pppemu.wire.control import Options
 
 MIN_MRU = 128  # smaller MRUs are Naked up to this (as pppd does)
 AUTH_VALUES = {

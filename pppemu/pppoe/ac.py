@@ -9,17 +9,17 @@ import random
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-from . import icmp
-from .admission import DiscoveryGuard
-from .discovery import CookieJar, echo_tags, parse_line_id
-from .events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
-from .ipcp import ip_bytes
-from .pool import AddressPool
-from .role import Role
-from .session import Phase, PppConfig, PppSession, retransmissions
-from .wire import const as C
-from .wire.ethernet import EthFrame, mac_str
-from .wire.pppoe import Discovery
+from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
+from pppemu.ppp.ipcp import ip_bytes
+from pppemu.ppp.session import Phase, PppConfig, PppSession, retransmissions
+from pppemu.pppoe.admission import DiscoveryGuard
+from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
+from pppemu.pppoe.endpoint import Role
+from pppemu.pppoe.pool import AddressPool
+from pppemu.wire import const as C
+from pppemu.wire import icmp
+from pppemu.wire.ethernet import EthFrame, mac_str
+from pppemu.wire.pppoe import Discovery
 
 KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
 ID_TRIES = 16         # random session ids tried before a scan for a free one

@@ -5,20 +5,20 @@ import signal
 import time
 from dataclasses import dataclass
 
-from . import report, verdict
-from .ac import AcConfig, AcRole
-from .cmd_client import EXIT_CONFIG, PPPOE_OVERHEAD, write_report
-from .console import Console
-from .discovery import CookieJar
-from .events import Packet
-from .io.link import AC_STREAMS, PacketLink
-from .io.loop import EventLoop
-from .io.tun import Tun
-from .load import Periodic, setup_rate
-from .secrets import Secrets
-from .session import PppConfig
-from .wire import const as C
-from .wire.ethernet import mac_str
+from pppemu.app import report, verdict
+from pppemu.app.console import Console
+from pppemu.app.pacing import Periodic, setup_rate
+from pppemu.app.run_client import EXIT_CONFIG, PPPOE_OVERHEAD, write_report
+from pppemu.io.link import AC_STREAMS, PacketLink
+from pppemu.io.loop import EventLoop
+from pppemu.io.tun import Tun
+from pppemu.ppp.events import Packet
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig, AcRole
+from pppemu.pppoe.credentials import Secrets
+from pppemu.pppoe.discovery import CookieJar
+from pppemu.wire import const as C
+from pppemu.wire.ethernet import mac_str
 
 
 @dataclass

@@ -6,8 +6,8 @@ import os
 import platform
 from collections import Counter
 
-from .session import retransmissions
-from .wire.ethernet import mac_str
+from pppemu.ppp.session import retransmissions
+from pppemu.wire.ethernet import mac_str
 
 
 def percentile(values: list[float], fraction: float) -> float | None:

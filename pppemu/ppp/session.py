@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from . import auth
-from .events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
-from .fsm import Fsm, State
-from .ipcp import IpcpPolicy, ip_bytes
-from .ipv6cp import Ipv6cpPolicy
-from .lcp import LcpPolicy
-from .wire import const as C
-from .wire.control import Control, decode_control, encode_control
-from .wire.errors import DecodeError
+from pppemu.ppp import auth
+from pppemu.ppp.events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from pppemu.ppp.fsm import Fsm, State
+from pppemu.ppp.ipcp import IpcpPolicy, ip_bytes
+from pppemu.ppp.ipv6cp import Ipv6cpPolicy
+from pppemu.ppp.lcp import LcpPolicy
+from pppemu.wire import const as C
+from pppemu.wire.control import Control, decode_control, encode_control
+from pppemu.wire.errors import DecodeError
 
 
 class Phase(Enum):

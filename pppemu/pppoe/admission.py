@@ -20,7 +20,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 
-from .wire import const as C
+from pppemu.wire import const as C
 
 MAC_BURST = 10            # discovery frames a MAC may send at once
 # MACs remembered as refused: 32 MiB, taken only once the budget first runs dry. A host

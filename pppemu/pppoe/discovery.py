@@ -8,9 +8,9 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .wire import const as C
-from .wire.ethernet import BROADCAST
-from .wire.pppoe import Discovery
+from pppemu.wire import const as C
+from pppemu.wire.ethernet import BROADCAST
+from pppemu.wire.pppoe import Discovery
 
 ERROR_NAMES = {C.TAG_SERVICE_NAME_ERROR: "Service-Name-Error", C.TAG_AC_SYSTEM_ERROR: "AC-System-Error",
                C.TAG_GENERIC_ERROR: "Generic-Error"}

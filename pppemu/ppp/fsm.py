@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
-from .wire import const as C
-from .wire.control import Options, decode_options, encode_options
-from .wire.errors import DecodeError
+from pppemu.wire import const as C
+from pppemu.wire.control import Options, decode_options, encode_options
+from pppemu.wire.errors import DecodeError
 
 
 class State(IntEnum):

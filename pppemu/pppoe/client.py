@@ -4,13 +4,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
-from .discovery import DiscoveryClient, DiscoveryTimers
-from .events import DiscoveryDone, Event, SessionDown, SessionUp
-from .role import Role
-from .session import PppConfig, PppSession
-from .wire import const as C
-from .wire.ethernet import EthFrame, mac_str
-from .wire.pppoe import Discovery
+from pppemu.ppp.events import DiscoveryDone, Event, SessionDown, SessionUp
+from pppemu.ppp.session import PppConfig, PppSession
+from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryTimers
+from pppemu.pppoe.endpoint import Role
+from pppemu.wire import const as C
+from pppemu.wire.ethernet import EthFrame, mac_str
+from pppemu.wire.pppoe import Discovery
 
 
 @dataclass

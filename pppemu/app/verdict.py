@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict
 
-from .conformance import Checker, Violation, format_report
+from pppemu.conformance import Checker, Violation, format_report
 
 
 def live_checker(enabled: bool) -> Checker | None:

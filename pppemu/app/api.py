@@ -14,15 +14,15 @@ import queue
 import threading
 import time
 
-from .client import ClientConfig, ClientRole
-from .events import Packet, SessionDown, SessionUp
-from .io.link import PacketLink
-from .io.loop import EventLoop
-from .lcp import accepted_auth
-from .session import PppConfig
-from .verdict import live_checker
-from .wire import const as C
-from .wire.ethernet import mac_bytes
+from pppemu.app.verdict import live_checker
+from pppemu.io.link import PacketLink
+from pppemu.io.loop import EventLoop
+from pppemu.ppp.events import Packet, SessionDown, SessionUp
+from pppemu.ppp.lcp import accepted_auth
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.client import ClientConfig, ClientRole
+from pppemu.wire import const as C
+from pppemu.wire.ethernet import mac_bytes
 
 
 class PPPoEError(Exception):

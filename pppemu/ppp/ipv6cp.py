@@ -5,9 +5,9 @@ import ipaddress
 import random
 from collections.abc import Callable
 
-from .fsm import Policy
-from .wire import const as C
-from .wire.control import Options
+from pppemu.ppp.fsm import Policy
+from pppemu.wire import const as C
+from pppemu.wire.control import Options
 
 ZERO_ID = b"\x00" * 8
 

@@ -7,20 +7,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import icmp, report, verdict
-from .client import ClientConfig, ClientRole
-from .console import Console
-from .discovery import line_id_tag
-from .events import Packet, SessionDown, SessionUp
-from .io.link import PacketLink
-from .io.loop import EventLoop
-from .io.tun import Tun
-from .lcp import accepted_auth
-from .load import Pacer, setup_rate
-from .progress import Progress
-from .session import PppConfig
-from .wire import const as C
-from .wire.ethernet import mac_bytes, mac_str
+from pppemu.app import report, verdict
+from pppemu.app.console import Console
+from pppemu.app.pacing import Pacer, setup_rate
+from pppemu.app.progress import Progress
+from pppemu.io.link import PacketLink
+from pppemu.io.loop import EventLoop
+from pppemu.io.tun import Tun
+from pppemu.ppp.events import Packet, SessionDown, SessionUp
+from pppemu.ppp.lcp import accepted_auth
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.client import ClientConfig, ClientRole
+from pppemu.pppoe.discovery import line_id_tag
+from pppemu.wire import const as C
+from pppemu.wire import icmp
+from pppemu.wire.ethernet import mac_bytes, mac_str
 
 EXIT_OK, EXIT_SESSION_FAILED, EXIT_CONFIG, EXIT_PING_LOST = 0, 1, 2, 3
 DEFAULT_MAC_BASE = "02:50:50:00:00:01"

@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from .events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionUp
+from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionUp
 
 
 def printable(text: str) -> str:

@@ -1,0 +1,1 @@
+"""What a user runs: the command line, the Python API, the console, the JSON report."""
