@@ -2,12 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    """Which session an event is about, the same at both ends.
+
+    `number` counts the sessions of one endpoint from 1 (the client's subscriber number,
+    the one `{n}` expands to); `mac` is the subscriber's MAC (the client's own, the AC's
+    peer). The PPPoE session id is known only after discovery, so it rides along
+    without taking part in equality: a key stays the same key once the id is known.
+    """
+    number: int
+    mac: str
+    session_id: int = field(default=0, compare=False)
 
 
 @dataclass(slots=True)
 class Event:
-    key: Any
+    key: SessionKey
 
 
 @dataclass(slots=True)
