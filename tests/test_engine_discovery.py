@@ -37,22 +37,22 @@ def test_a_clean_discovery_follows_rfc_2516_section_5():
     (padr,) = only(frames, disc=C.PADR)
     (pads,) = only(frames, disc=C.PADS)
     # 5.1: PADI to broadcast, session id 0, exactly one Service-Name.
-    assert padi.dst == BROADCAST and padi.src == cs.mac and padi.session_id == 0
+    assert padi.dst == BROADCAST and padi.src == cs.local_mac and padi.session_id == 0
     assert len(padi.disc.all_tags(C.TAG_SERVICE_NAME)) == 1
     host_uniq = padi.disc.tag(C.TAG_HOST_UNIQ)
     assert host_uniq == cs.host_uniq and len(host_uniq) == 8
     # 5.2: PADO unicast to the host, session id 0, AC-Name, Host-Uniq echoed.
-    assert pado.dst == cs.mac and pado.src == AC_MAC and pado.session_id == 0
+    assert pado.dst == cs.local_mac and pado.src == AC_MAC and pado.session_id == 0
     assert pado.disc.tag(C.TAG_AC_NAME) == b"pppemu" and pado.disc.tag(C.TAG_HOST_UNIQ) == host_uniq
     assert pado.disc.tag(C.TAG_SERVICE_NAME) == b""
     cookie = pado.disc.tag(C.TAG_AC_COOKIE)
     assert cookie and len(cookie) == 24
     # 5.3: PADR unicast to the AC that offered, session id 0, cookie and Host-Uniq returned.
-    assert padr.dst == AC_MAC and padr.src == cs.mac and padr.session_id == 0
+    assert padr.dst == AC_MAC and padr.src == cs.local_mac and padr.session_id == 0
     assert padr.disc.tag(C.TAG_AC_COOKIE) == cookie and padr.disc.tag(C.TAG_HOST_UNIQ) == host_uniq
     assert len(padr.disc.all_tags(C.TAG_SERVICE_NAME)) == 1
     # 5.4: PADS with a session id that is neither 0 nor 0xFFFF, Host-Uniq echoed.
-    assert pads.dst == cs.mac and 0 < pads.session_id < 0xFFFF and pads.disc.error() is None
+    assert pads.dst == cs.local_mac and 0 < pads.session_id < 0xFFFF and pads.disc.error() is None
     assert pads.disc.tag(C.TAG_HOST_UNIQ) == host_uniq
     assert cs.session_id == pads.session_id
     sessions = [f for f in frames if f.ethertype == C.ETH_SESSION]
@@ -278,7 +278,7 @@ def test_the_client_sends_padt_when_it_ends_the_session():
     padts = only(wire_frames(pair, "c2a"), disc=C.PADT)
     assert len(padts) == 1
     (padt,) = padts
-    assert padt.dst == AC_MAC and padt.src == cs.mac and padt.session_id == sid
+    assert padt.dst == AC_MAC and padt.src == cs.local_mac and padt.session_id == sid
     # and the AC, told by Terminate and PADT alike, sends no PADT of its own back
     assert not only(wire_frames(pair, "a2c"), disc=C.PADT)
     assert acs.gone and cs.gone
@@ -290,14 +290,14 @@ def test_the_ac_sends_padt_when_it_ends_the_session_and_the_client_does_not_answ
     pair.ac.close(pair.now, "maintenance")
     pair.advance(10)
     (padt,) = only(wire_frames(pair, "a2c"), disc=C.PADT)
-    assert padt.dst == cs.mac and padt.src == AC_MAC and padt.session_id == sid
+    assert padt.dst == cs.local_mac and padt.src == AC_MAC and padt.session_id == sid
     assert padt.disc.tag(C.TAG_AC_NAME) == b"pppemu"
     assert not only(wire_frames(pair, "c2a"), disc=C.PADT)
 
 
 def test_a_padt_from_the_ac_ends_the_client_session_without_a_padt_back():
     pair, cs, _ = up_pair()
-    pair.client.receive(discovery(cs.mac, AC_MAC, C.PADT, cs.session_id, [(C.TAG_GENERIC_ERROR, b"idle")]),
+    pair.client.receive(discovery(cs.local_mac, AC_MAC, C.PADT, cs.session_id, [(C.TAG_GENERIC_ERROR, b"idle")]),
                         pair.now)
     frames = drain(pair.client)
     assert not only(frames, disc=C.PADT)
@@ -308,21 +308,23 @@ def test_a_padt_from_the_ac_ends_the_client_session_without_a_padt_back():
 
 def test_a_padt_with_a_foreign_session_id_or_source_is_ignored_by_the_client_session():
     pair, cs, _ = up_pair()
-    cs.on_discovery(AC_MAC, Discovery(C.PADT, cs.session_id ^ 0x10), pair.now)
-    cs.on_discovery(OTHER_MAC, Discovery(C.PADT, cs.session_id), pair.now)
+    pair.inject("client", discovery(cs.local_mac, AC_MAC, C.PADT, cs.session_id ^ 0x10))
+    pair.inject("client", discovery(cs.local_mac, OTHER_MAC, C.PADT, cs.session_id))
+    pair.advance(0.1)
     assert not cs.gone and cs.ppp.is_up
-    cs.on_discovery(AC_MAC, Discovery(C.PADT, cs.session_id), pair.now)
+    pair.inject("client", discovery(cs.local_mac, AC_MAC, C.PADT, cs.session_id))
+    pair.advance(0.1)
     assert cs.gone
 
 
 def test_a_padt_for_another_session_or_not_to_the_ac_is_ignored_by_the_ac():
     pair, cs, acs = up_pair()
-    pair.ac.receive(discovery(AC_MAC, cs.mac, C.PADT, cs.session_id ^ 1), pair.now)
-    pair.ac.receive(discovery(OTHER_MAC, cs.mac, C.PADT, cs.session_id), pair.now)
+    pair.ac.receive(discovery(AC_MAC, cs.local_mac, C.PADT, cs.session_id ^ 1), pair.now)
+    pair.ac.receive(discovery(OTHER_MAC, cs.local_mac, C.PADT, cs.session_id), pair.now)
     pair.ac.receive(discovery(AC_MAC, OTHER_MAC, C.PADT, cs.session_id), pair.now)
     assert not acs.gone and not of_type(events(pair.ac), SessionDown)
     assert pair.ac.counters["rx.ignored_discovery"] == 1
-    pair.ac.receive(discovery(AC_MAC, cs.mac, C.PADT, cs.session_id), pair.now)
+    pair.ac.receive(discovery(AC_MAC, cs.local_mac, C.PADT, cs.session_id), pair.now)
     assert acs.gone and not only(drain(pair.ac), disc=C.PADT)  # no PADT back for a PADT
     assert pair.ac.pool.in_use == 0 and not pair.ac.sessions
 
@@ -383,7 +385,7 @@ def test_ac_creates_a_session_on_a_valid_padr_and_answers_pads():
     assert pads.disc.tag(C.TAG_HOST_UNIQ) == b"hu" and pads.disc.tag(C.TAG_RELAY_SESSION_ID) == b"r9"
     assert pads.disc.error() is None
     (acs,) = ac.sessions.values()
-    assert acs.session_id == pads.session_id and acs.peer == CLIENT_MAC and acs.host_uniq == b"hu"
+    assert acs.session_id == pads.session_id and acs.peer_mac == CLIENT_MAC and acs.host_uniq == b"hu"
     # no address before the peer authenticates
     assert acs.address is None and ac.pool.in_use == 0 and ac.per_mac == {CLIENT_MAC: 1} and ac.in_setup == 1
     # LCP starts at once: the PADS goes first, then a Configure-Request on the new session
@@ -447,7 +449,7 @@ def test_a_cookie_opens_one_session_only():
     cookie = pado.disc.tag(C.TAG_AC_COOKIE)
     only(_padr(ac, cookie), disc=C.PADS)
     (session,) = ac.sessions.values()
-    ac.session_ended(session, 0.5)
+    session.end(0.5, "gone")
     drain(ac)
     assert _padr(ac, cookie, now=1.0) == [] and ac.counters["padr.cookie_reused"] == 1 and not ac.sessions
     # replaying it under another Host-Uniq is no cookie at all

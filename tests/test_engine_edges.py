@@ -302,14 +302,14 @@ def test_client_events_carry_the_session_key():
     pair_role = lone_client()
     a = pair_role.add_session(CLIENT_MAC, 0.0)
     b = pair_role.add_session(OTHER_MAC, 0.0)
-    assert (a.key, b.key) == (0, 1)
+    assert (a.key.number, b.key.number) == (1, 2) and (a.key.mac, b.key.session_id) == ("02:00:00:00:00:01", 0)
     drain(pair_role)
     lone = Lone()
     (done,) = lone.of(DiscoveryDone)
-    assert done.key == lone.session.key == 0
+    assert done.key == lone.session.key and done.key.number == 1 and done.key.session_id == 0x1234
     lone.open_lcp()
     from pppemu.ppp.events import LinkUp
-    assert lone.of(LinkUp)[0].key == 0
+    assert lone.of(LinkUp)[0].key == done.key
 
 
 def test_add_session_overrides_only_what_it_is_given():
@@ -317,10 +317,17 @@ def test_add_session_overrides_only_what_it_is_given():
     plain = role.add_session(CLIENT_MAC, 0.0, start=False)
     pw = role.add_session(CLIENT_MAC, 0.0, password="other", start=False)
     user = role.add_session(CLIENT_MAC, 0.0, username="bob", start=False)
-    assert plain.config is role.config
-    assert (pw.config.ppp.username, pw.config.ppp.password) == ("alice", "other")
-    assert (user.config.ppp.username, user.config.ppp.password) == ("bob", "secret")
     assert drain(role) == []
+    configs = {}
+    for subscriber in (plain, pw, user):
+        role.start_session(subscriber, 0.0)
+        for code, sid in ((C.PADO, 0), (C.PADS, 0x100 + subscriber.key.number)):
+            role.receive(discovery(CLIENT_MAC, AC_MAC, code, sid, [(C.TAG_HOST_UNIQ, subscriber.host_uniq)]), 0.0)
+        drain(role)
+        configs[subscriber.key.number] = subscriber.ppp.config
+    assert configs[1] is role.config.ppp
+    assert (configs[2].username, configs[2].password) == ("alice", "other")
+    assert (configs[3].username, configs[3].password) == ("bob", "secret")
 
 
 def test_a_client_padt_ends_the_ac_session_with_its_reason():
@@ -339,8 +346,8 @@ def test_the_ac_names_itself_in_discovery_done_and_keeps_its_address_out_of_the_
     (done,) = of_type(events(ac), DiscoveryDone)
     assert done.ac_name == "bras3"
     (acs,) = ac.sessions.values()
-    assert acs.take_address() == "10.0.0.2" and ac.pool.size == 1 and ac.ended.maxlen == 100_000
-    assert acs.take_address() is None  # the local address is never handed out
+    assert ac._take_address(acs) == "10.0.0.2" and ac.pool.size == 1 and ac.ended.maxlen == 100_000
+    assert ac._take_address(acs) is None  # the local address is never handed out
 
 
 def test_padr_retransmissions_are_counted():

@@ -22,14 +22,14 @@ from pppemu.wire import const as C
 
 def test_an_ended_ac_session_gives_back_everything_it_held():
     pair, cs, acs = up_pair()
-    second = pair.client.add_session(cs.mac, pair.now)
+    second = pair.client.add_session(cs.local_mac, pair.now)
     pair.advance(3)
-    assert pair.ac.per_mac == {cs.mac: 2} and len(pair.ac.by_address) == 2
+    assert pair.ac.per_mac == {cs.local_mac: 2} and len(pair.ac.by_address) == 2
     ac_second = next(s for s in pair.ac.sessions.values() if s is not acs)
     pair.client.close_session(cs, pair.now, "bye")
     pair.advance(10)
     assert acs.gone and acs.state == "closed" and acs.down_reason == "peer terminated the link: bye"
-    assert pair.ac.per_mac == {cs.mac: 1} and list(pair.ac.sessions.values()) == [ac_second]
+    assert pair.ac.per_mac == {cs.local_mac: 1} and list(pair.ac.sessions.values()) == [ac_second]
     assert ip_bytes(acs.address) not in pair.ac.by_address
     assert pair.ac.session_for_address(ip_bytes(ac_second.address)) is ac_second
     assert pair.ac.in_setup == 0
@@ -45,8 +45,8 @@ def test_an_ended_ac_session_gives_back_everything_it_held():
 
 def test_ending_a_session_twice_counts_it_once():
     pair, cs, acs = up_pair()
-    pair.ac.session_ended(acs, pair.now)
-    pair.ac.session_ended(acs, pair.now)
+    acs.end(pair.now, "gone")
+    acs.end(pair.now, "gone again")
     assert pair.ac.counters["sessions.ended"] == 1 and len(pair.ac.ended) == 1
     assert len(only(drain(pair.ac), disc=C.PADT)) == 1
 
@@ -124,7 +124,7 @@ def test_the_timer_heap_serves_many_sessions_in_deadline_order():
     role.tick(1.3)
     assert [f.src[-1] for f in drain(role)] == [1, 2]
     assert role.next_deadline() == 1.5
-    s3 = role.sessions[2]
+    s3 = role.sessions[3]
     role.close_session(s3, 1.4)
     assert role.next_deadline() == pytest.approx(3.3)  # both were resent at 1.3, two seconds to wait
     role.tick(100.0)
@@ -142,9 +142,9 @@ def test_a_session_that_comes_up_is_counted_up_at_both_ends():
 def test_a_peer_padt_means_no_padt_back(side):
     pair, cs, acs = up_pair()
     if side == "client":
-        pair.inject("client", discovery(cs.mac, AC_MAC, C.PADT, cs.session_id))
+        pair.inject("client", discovery(cs.local_mac, AC_MAC, C.PADT, cs.session_id))
     else:
-        pair.inject("ac", discovery(AC_MAC, cs.mac, C.PADT, cs.session_id))
+        pair.inject("ac", discovery(AC_MAC, cs.local_mac, C.PADT, cs.session_id))
     pair.advance(1)
     assert only(wire_frames(pair), disc=C.PADT) == []
     assert (cs if side == "client" else acs).gone
@@ -157,12 +157,12 @@ def test_the_ac_answers_pings_to_its_own_address_and_passes_the_rest_on():
     from pppemu.wire import icmp
     pair, cs, acs = up_pair()
     to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
     (reply,) = drain(pair.ac)
     assert reply.protocol == C.PROTO_IPV4 and icmp.parse_echo_reply(reply.info) == ("10.0.0.1", 5, 1)
     assert not of_type(events(pair.ac), Packet)
     beyond = icmp.echo_request("10.0.0.100", "192.0.2.1", 5, 2)
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, beyond), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id, C.PROTO_IPV4, beyond), pair.now)
     assert drain(pair.ac) == []
     (pkt,) = of_type(events(pair.ac), Packet)
     assert pkt.data == beyond and pkt.key == acs.key
@@ -175,7 +175,7 @@ def test_an_ac_told_not_to_answer_pings_passes_them_on():
     from pppemu.wire import icmp
     pair, cs, acs = up_pair(ac={"answer_ping": False})
     to_ac = icmp.echo_request("10.0.0.100", "10.0.0.1", 5, 1)
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id, C.PROTO_IPV4, to_ac), pair.now)
     assert drain(pair.ac) == [] and [p.data for p in of_type(events(pair.ac), Packet)] == [to_ac]
 
 
@@ -235,8 +235,9 @@ def test_default_close_reasons():
 def test_ac_events_name_the_session_by_peer_mac_and_session_id():
     from pppemu.ppp.events import AuthDone, DiscoveryDone
     pair, cs, acs = up_pair(auth="pap")
-    key = ("02:00:00:00:00:01", cs.session_id)
-    assert acs.key == key and acs.started_at == 0.0
+    key = acs.key
+    assert (key.mac, key.session_id) == ("02:00:00:00:00:01", cs.session_id) and acs.started_at == 0.0
+    assert key.number == 1 and cs.key.number == 1 and cs.key.session_id == cs.session_id
     for kind in (DiscoveryDone, AuthDone, SessionUp):
         assert [e.key for e in pair.events_of(kind, "ac")] == [key]
     # PAP names only the peer that authenticated: the AC learns "alice", the client no one

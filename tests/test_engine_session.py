@@ -69,7 +69,7 @@ def test_client_with_a_configured_address_asks_for_it_and_keeps_it_when_naked():
 def test_the_full_ipcp_exchange_between_our_client_and_ac():
     pair, cs, _ = up_pair()
     ipcp = only(wire_frames(pair), C.PROTO_IPCP)
-    c_reqs = [f for f in ipcp if f.code == C.CONF_REQ and f.src == cs.mac]
+    c_reqs = [f for f in ipcp if f.code == C.CONF_REQ and f.src == cs.local_mac]
     a_reqs = [f for f in ipcp if f.code == C.CONF_REQ and f.src == AC_MAC]
     assert c_reqs[0].options == [(C.IPCP_ADDRESS, ZERO), (C.IPCP_DNS1, ZERO), (C.IPCP_DNS2, ZERO)]
     assert a_reqs[0].options == [(C.IPCP_ADDRESS, ip("10.0.0.1"))]
@@ -403,8 +403,8 @@ def test_a_data_sink_takes_the_packets_instead_of_events():
 def test_ac_delivers_data_only_for_its_own_mac_and_the_right_peer():
     pair, cs, acs = up_pair()
     packet = _ipv4_packet(b"up")
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, packet), pair.now)
-    pair.ac.receive(session(OTHER_MAC, cs.mac, cs.session_id, C.PROTO_IPV4, packet), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id, C.PROTO_IPV4, packet), pair.now)
+    pair.ac.receive(session(OTHER_MAC, cs.local_mac, cs.session_id, C.PROTO_IPV4, packet), pair.now)
     pair.ac.receive(session(AC_MAC, OTHER_MAC, cs.session_id, C.PROTO_IPV4, packet), pair.now)
     assert len(of_type(events(pair.ac), Packet)) == 1 and pair.ac.counters["rx.data_dropped"] == 2
     assert pair.ac.session_for_address(ip("10.0.0.100")) is acs
@@ -413,10 +413,10 @@ def test_ac_delivers_data_only_for_its_own_mac_and_the_right_peer():
 def test_ac_ignores_control_frames_not_addressed_to_it():
     pair, cs, acs = up_pair()
     echo = wire.encode_control(wire.Control(C.ECHO_REQ, 1, b"\0\0\0\1"))
-    pair.ac.receive(session(OTHER_MAC, cs.mac, cs.session_id, C.PROTO_LCP, echo), pair.now)
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id ^ 4, C.PROTO_LCP, echo), pair.now)
+    pair.ac.receive(session(OTHER_MAC, cs.local_mac, cs.session_id, C.PROTO_LCP, echo), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id ^ 4, C.PROTO_LCP, echo), pair.now)
     assert drain(pair.ac) == [] and pair.ac.counters["rx.unmatched"] == 2
-    pair.ac.receive(session(AC_MAC, cs.mac, cs.session_id, C.PROTO_LCP, echo), pair.now)
+    pair.ac.receive(session(AC_MAC, cs.local_mac, cs.session_id, C.PROTO_LCP, echo), pair.now)
     assert only(drain(pair.ac), C.PROTO_LCP, C.ECHO_REPLY)
 
 
@@ -461,7 +461,7 @@ def test_an_internal_error_is_counted_and_the_role_keeps_serving():
         raise RuntimeError("bug")
 
     pair.ac.on_discovery = broken
-    pair.ac.receive(wire.encode_eth(wire.EthFrame(AC_MAC, cs.mac, C.ETH_DISCOVERY,
+    pair.ac.receive(wire.encode_eth(wire.EthFrame(AC_MAC, cs.local_mac, C.ETH_DISCOVERY,
                                                   wire.encode_discovery(wire.Discovery(C.PADT, 1)))), pair.now)
     assert pair.ac.counters["internal_errors"] == 1 and pair.ac.counters["bad_frames"] == 0
     pair.ac.receive(b"\0" * 13, pair.now)
@@ -473,7 +473,7 @@ def test_lcp_renegotiation_from_the_peer_brings_the_session_back_up():
     pair, cs, acs = up_pair()
     req = wire.encode_control(wire.Control(C.CONF_REQ, 0x80, wire.encode_options(
         [(C.LCP_MRU, b"\x05\xd4"), (C.LCP_AUTH, b"\xc2\x23\x05"), (C.LCP_MAGIC, b"\x0a\x0b\x0c\x0d")])))
-    pair.inject("client", session(cs.mac, AC_MAC, cs.session_id, C.PROTO_LCP, req))
+    pair.inject("client", session(cs.local_mac, AC_MAC, cs.session_id, C.PROTO_LCP, req))
     assert cs.ppp.phase == Phase.ESTABLISH and not cs.ppp.is_up
     assert cs.ppp.ipcp.state == State.STARTING
 

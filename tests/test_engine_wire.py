@@ -205,8 +205,8 @@ def test_authentication_names():
 
 
 def test_role_frame_layout_matches_the_codec():
-    from pppemu.pppoe.endpoint import Role
-    role = Role(vlans=((0x8100, 3),))
+    from pppemu.pppoe.endpoint import Endpoint
+    role = Endpoint(vlans=((0x8100, 3),))
     role.send_session(A, B, 0x22, C.PROTO_CHAP, b"\x01\x01\x00\x04")
     role.send_session(A, B, 0x22, 0x1234 | 1, b"")
     role.send_discovery(A, B, wire.Discovery(C.PADO, 0, [(0x0102, b"x")]))

@@ -58,7 +58,7 @@ def test_a_lost_frame_at_any_step_is_recovered(lost):
     # second SessionUp is allowed; it must carry the same address.
     up = pair.events_of(SessionUp)
     assert up and {e.ip for e in up} == {"10.0.0.100"}, pair.events_of(SessionDown)
-    assert pair.client.sessions[0].ppp.is_up and not pair.events_of(SessionDown)
+    assert pair.client.sessions[1].ppp.is_up and not pair.events_of(SessionDown)
     assert pair.ac.pool.in_use == 1 and len(pair.ac.sessions) == 1
 
 
@@ -69,7 +69,7 @@ def test_ac_proposing_mru_1500_without_rfc_4638_is_naked_to_1492():
     pair.advance(2)
     assert pair.events_of(SessionUp)
     assert pair.events_of(LinkUp)[0].mru == 1492
-    assert pair.client.sessions[0].ppp.lcp_policy.peer_mru == 1492  # the AC took our Nak
+    assert pair.client.sessions[1].ppp.lcp_policy.peer_mru == 1492  # the AC took our Nak
 
 
 @pytest.mark.parametrize("auth", ["chap", "pap"])
@@ -98,7 +98,7 @@ def test_silent_peer_is_detected_by_echo_after_the_configured_count():
     assert len(down) == 1 and "not responding" in down[0].reason
     echoes = [f for d, f in pair.wire if d == "c2a" and _lcp_code(f) == C.ECHO_REQ]
     assert len(echoes) == 3
-    lcp = pair.client.sessions[0]
+    lcp = pair.client.sessions[1]
     assert lcp.state == "closed"
     assert pair.now - went_silent >= 30
 
@@ -151,7 +151,7 @@ def test_padt_from_the_client_frees_the_session():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.inject("ac", _padt(session.mac, AC_MAC, session.session_id))
+    pair.inject("ac", _padt(session.local_mac, AC_MAC, session.session_id))
     pair.transfer()
     assert "PADT" in pair.events_of(SessionDown, "ac")[0].reason
     assert pair.ac.pool.in_use == 0 and not pair.ac.sessions
@@ -161,7 +161,7 @@ def test_padt_from_the_ac_ends_the_client_session():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.inject("client", _padt(AC_MAC, session.mac, session.session_id))
+    pair.inject("client", _padt(AC_MAC, session.local_mac, session.session_id))
     pair.transfer()
     assert "PADT" in pair.events_of(SessionDown)[0].reason
     assert session.gone
@@ -171,8 +171,8 @@ def test_padt_for_another_session_is_ignored():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.inject("client", _padt(AC_MAC, session.mac, session.session_id ^ 1))
-    pair.inject("ac", _padt(session.mac, AC_MAC, session.session_id ^ 1))
+    pair.inject("client", _padt(AC_MAC, session.local_mac, session.session_id ^ 1))
+    pair.inject("ac", _padt(session.local_mac, AC_MAC, session.session_id ^ 1))
     pair.transfer()
     assert not pair.events_of(SessionDown) and not pair.events_of(SessionDown, "ac")
 
@@ -196,7 +196,7 @@ def test_unknown_protocol_gets_protocol_reject():
     pair = Pair()
     (session,) = pair.add(1)
     pair.advance(2)
-    pair.inject("ac", _session_frame(session.mac, AC_MAC, session.session_id, 0x8281, b"\x01\x02\x00\x04"))
+    pair.inject("ac", _session_frame(session.local_mac, AC_MAC, session.session_id, 0x8281, b"\x01\x02\x00\x04"))
     (proto, ctl), = _replies(pair.ac.frames_to_send())
     assert proto == C.PROTO_LCP and ctl.code == C.PROTO_REJ
     assert ctl.data == struct.pack("!H", 0x8281) + b"\x01\x02\x00\x04"
@@ -207,7 +207,7 @@ def test_unknown_lcp_code_gets_code_reject():
     (session,) = pair.add(1)
     pair.advance(2)
     bogus = wire.encode_control(wire.Control(0x33, 5, b"abc"))
-    pair.inject("client", _session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, bogus))
+    pair.inject("client", _session_frame(AC_MAC, session.local_mac, session.session_id, C.PROTO_LCP, bogus))
     (proto, ctl), = _replies(pair.client.frames_to_send())
     assert ctl.code == C.CODE_REJ and ctl.data == bogus
     assert session.ppp.is_up
@@ -349,7 +349,7 @@ def test_identification_and_time_remaining_are_accepted_silently():
     pair.advance(2)
     for code in (C.IDENTIFICATION, C.TIME_REMAINING):
         info = wire.encode_control(wire.Control(code, 1, b"\x00\x00\x00\x00MSRASV5.20"))
-        pair.inject("client", _session_frame(AC_MAC, session.mac, session.session_id, C.PROTO_LCP, info))
+        pair.inject("client", _session_frame(AC_MAC, session.local_mac, session.session_id, C.PROTO_LCP, info))
     assert not pair.client.frames_to_send() and session.ppp.is_up
 
 
@@ -358,7 +358,7 @@ def test_sessions_per_mac_limit_refuses_with_ac_system_error():
     (first,) = pair.add(1)
     pair.advance(2)
     # A second session from the same MAC (told apart by Host-Uniq): refused in the PADS.
-    second = pair.client.add_session(first.mac, pair.now)
+    second = pair.client.add_session(first.local_mac, pair.now)
     pair.advance(5)
     (down,) = pair.events_of(SessionDown)
     assert down.key == second.key and "AC-System-Error: too many sessions for this MAC" in down.reason
@@ -378,7 +378,7 @@ def test_wildcard_secret_accepts_any_username():
 def test_two_sessions_from_one_mac_are_told_apart():
     pair = Pair()
     (first,) = pair.add(1)
-    second = pair.client.add_session(first.mac, pair.now)
+    second = pair.client.add_session(first.local_mac, pair.now)
     pair.advance(3)
     ups = pair.events_of(SessionUp)
     assert {e.key for e in ups} == {first.key, second.key} and len({e.ip for e in ups}) == 2

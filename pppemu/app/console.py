@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionUp
+from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionKey, SessionUp
 
 
 def printable(text: str) -> str:
@@ -17,7 +17,10 @@ def printable(text: str) -> str:
 
 
 class Console:
-    def __init__(self, prefix: str = "", stream=None, quiet: bool = False):
+    """Timestamped lines for a person watching one end: `side` is "client" or "ac"."""
+
+    def __init__(self, prefix: str = "", stream=None, quiet: bool = False, side: str = "client"):
+        self.side = side
         self.start = time.monotonic()
         self.prefix = prefix
         self.stream = stream or sys.stdout
@@ -33,9 +36,14 @@ class Console:
         for line in text.splitlines():
             self.say(line)
 
-    def event(self, event, who: str = "", ac: bool = False) -> None:
-        """Print a role event (data packets are not printed). `ac`: seen from the AC's side."""
-        who = f"{who}: " if who else ""
+    def label(self, key: SessionKey) -> str:
+        """How a session is named: by number on the client, by MAC and session id on the AC."""
+        return f"{key.mac} sid {key.session_id}" if self.side == "ac" else f"#{key.number}"
+
+    def event(self, event, named: bool = True) -> None:
+        """Print a session event (data packets are not printed); `named`: say which session."""
+        ac = self.side == "ac"
+        who = f"{self.label(event.key)}: " if named or ac else ""
         if ac and isinstance(event, DiscoveryDone):
             self.say(f"{who}discovery: PADS sent, session id {event.session_id}")
         elif ac and isinstance(event, SessionUp):

@@ -6,7 +6,6 @@ import os
 import platform
 from collections import Counter
 
-from pppemu.ppp.session import retransmissions
 from pppemu.wire.ethernet import mac_str
 
 
@@ -18,50 +17,31 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[index]
 
 
-def client_sessions(role) -> list[dict]:
-    out = []
-    for s in role.sessions.values():
-        ppp = s.ppp
-        out.append({
-            "index": s.index,
-            "mac": mac_str(s.mac),
-            "session_id": s.session_id or None,
-            "ac_mac": mac_str(s.discovery.ac_mac) if s.discovery.ac_mac else None,
-            "ac_name": s.discovery.ac_name or None,
-            "state": s.state,
-            "address": ppp.ipcp_policy.address if ppp else None,
-            "gateway": ppp.ipcp_policy.gateway if ppp else None,
-            "dns": ppp.ipcp_policy.dns if ppp else [],
-            "mru": ppp.lcp_policy.tx_mtu if ppp and ppp.lcp.opened else None,
-            "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
-            "retransmissions": s.discovery.retransmits + (retransmissions(ppp) if ppp else 0),
-            "reason": s.down_reason or None,
-        })
-    return out
-
-
-def ac_sessions(role) -> list[dict]:
-    out = []
-    for s in list(role.sessions.values()) + list(role.ended):
-        out.append({
-            "mac": mac_str(s.peer),
-            "session_id": s.session_id,
-            "state": s.state,
-            "username": s.username,
-            "circuit_id": s.line_id.get("circuit_id"),
-            "remote_id": s.line_id.get("remote_id"),
-            "address": s.address,
-            "gateway": s.ac.config.ppp.local_ip,
-            "dns": list(s.ac.config.ppp.dns),
-            "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
-            "retransmissions": s.retransmissions,
-            "reason": s.down_reason or None,
-        })
-    return out
+def session_record(s) -> dict:
+    """One session, as both ends report it."""
+    ppp = s.ppp
+    return {
+        "number": s.key.number,
+        "mac": s.key.mac,
+        "session_id": s.session_id or None,
+        "peer_mac": mac_str(s.peer_mac) if s.peer_mac else None,
+        "ac_name": s.discovery.ac_name or None if s.discovery is not None else None,
+        "state": s.state,
+        "username": s.username,
+        "circuit_id": s.line_id.get("circuit_id"),
+        "remote_id": s.line_id.get("remote_id"),
+        "address": s.address,
+        "gateway": s.gateway,
+        "dns": s.dns,
+        "mru": ppp.lcp_policy.tx_mtu if ppp is not None and ppp.lcp.opened else None,
+        "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
+        "retransmissions": s.retransmissions,
+        "reason": s.down_reason or None,
+    }
 
 
 def build(role, kind: str, extra: dict | None = None) -> dict:
-    sessions = client_sessions(role) if kind == "client" else ac_sessions(role)
+    sessions = [session_record(s) for s in role.every_session()]
     setup = [s["setup_ms"] for s in sessions if s["setup_ms"] is not None]
     reasons = Counter(s["reason"] for s in sessions if s["reason"] and s["setup_ms"] is None)
     report = {

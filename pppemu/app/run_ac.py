@@ -79,7 +79,7 @@ def load_secrets(opts: AcOptions) -> Secrets:
 
 
 def run(opts: AcOptions) -> int:
-    console = Console()
+    console = Console(side="ac")
     secrets = load_secrets(opts)
     report_written = True
     ppp = PppConfig(mru=opts.mru, require_auth=opts.auth, auth_name=opts.ac_name, accept_auth=(),
@@ -105,7 +105,7 @@ def run(opts: AcOptions) -> int:
                 tun.write(event.data)
             return
         if not quiet_sessions:
-            console.event(event, who=f"{event.key[0]} sid {event.key[1]}", ac=True)
+            console.event(event)
 
     checker = verdict.live_checker(opts.conformance)
     loop = EventLoop(role, link, on_event, pcap=opts.pcap, verbose=opts.verbose, checker=checker)

@@ -136,14 +136,14 @@ def run(opts: ClientOptions) -> int:
                     replies.setdefault(parsed[2], time.monotonic())
             return
         if not many or opts.verbose:
-            console.event(event, who=f"#{event.key + 1}" if many else "")
+            console.event(event, named=many)
         elif isinstance(event, SessionDown) and event.key in tracker.up:
-            console.say(f"#{event.key + 1}: lost: {event.reason}")  # losses always show, even in a crowd
+            console.say(f"#{event.key.number}: lost: {event.reason}")  # losses always show, even in a crowd
         tracker.on_event(event)
         if isinstance(event, (SessionUp, SessionDown)):
             pacer.poke(time.monotonic())
         if isinstance(event, SessionUp) and tun is not None:
-            session = role.sessions[event.key]
+            session = role.sessions[event.key.number]
             tun.configure_client(event.ip, event.gateway, session.ppp.lcp_policy.tx_mtu, opts.default_route)
             console.say(f"TUN {tun.name}: {event.ip} peer {event.gateway}, MTU {session.ppp.lcp_policy.tx_mtu}"
                         + (", default route" if opts.default_route else ""))
@@ -169,7 +169,7 @@ def run(opts: ClientOptions) -> int:
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
 
         def from_kernel(now: float) -> None:
-            session = role.sessions.get(0)  # the one session
+            session = role.sessions.get(1)  # the one session
             for packet in tun.read_all():
                 if session is not None and packet:
                     role.send_packet(session, C.PROTO_IPV6 if packet[0] >> 4 == 6 else C.PROTO_IPV4, packet)
@@ -210,8 +210,8 @@ def run(opts: ClientOptions) -> int:
             if tracker.failed:
                 exit_code = EXIT_SESSION_FAILED
         if opts.ping and not interrupted:
-            up = tracker.up[0]
-            if not ping(loop, role, role.sessions[0], up, opts.ping, ping_ident, replies, console, interrupted):
+            (up,) = tracker.up.values()
+            if not ping(loop, role, role.sessions[1], up, opts.ping, ping_ident, replies, console, interrupted):
                 exit_code = EXIT_PING_LOST
         if not interrupted and not tracker.lost:
             if opts.duration is None:
@@ -220,7 +220,7 @@ def run(opts: ClientOptions) -> int:
             loop.run(until=lambda: bool(tracker.lost) and (not many or not tracker.up), timeout=opts.duration)
         if tracker.lost:
             for key, reason in list(tracker.lost.items())[:5]:
-                console.say(f"session{'' if not many else f' #{key + 1}'} lost: {reason}")
+                console.say(f"session{'' if not many else f' #{key.number}'} lost: {reason}")
             exit_code = EXIT_SESSION_FAILED
         teardown(loop, role, opts, console)
     finally:

@@ -15,17 +15,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pppemu.io.link import PacketLink
 from pppemu.io.pcap import PcapWriter
-from pppemu.pppoe.endpoint import Role
 from pppemu.wire.describe import describe_frame
+
+if TYPE_CHECKING:
+    from pppemu.pppoe.endpoint import Endpoint
 
 log = logging.getLogger("pppemu.wire")
 
 
 class EventLoop:
-    def __init__(self, role: Role, link: PacketLink, on_event: Callable = lambda event: None,
+    def __init__(self, role: Endpoint, link: PacketLink, on_event: Callable = lambda event: None,
                  pcap: str | None = None, verbose: bool = False, clock: Callable[[], float] = time.monotonic,
                  checker=None):
         self.role, self.link, self.on_event = role, link, on_event

@@ -5,17 +5,19 @@ Discovery is stateless until a PADR with a valid cookie arrives.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionDown, SessionUp
+from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionKey, SessionUp
 from pppemu.ppp.ipcp import ip_bytes
-from pppemu.ppp.session import Phase, PppConfig, PppSession, retransmissions
+from pppemu.ppp.session import Phase, PppConfig
 from pppemu.pppoe.admission import DiscoveryGuard
 from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
-from pppemu.pppoe.endpoint import Role
+from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.pool import AddressPool
+from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire import icmp
 from pppemu.wire.ethernet import EthFrame, mac_str
@@ -45,81 +47,9 @@ class AcConfig:
     answer_ping: bool = True            # answer ICMP echo to local_ip from user space
 
 
-class AcSession:
-    def __init__(self, ac: AcRole, peer: bytes, session_id: int, host_uniq: bytes | None, now: float):
-        self.ac, self.peer, self.session_id, self.host_uniq = ac, peer, session_id, host_uniq
-        self.key = (mac_str(peer), session_id)
-        self.address: str | None = None
-        self.scheduled: float | None = None
-        self.gone = False
-        self.started_at = now
-        self.up_at: float | None = None
-        self.down_reason = ""
-        self.peer_padt = False
-        self.ppp: PppSession | None = None
-        self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id from the PADR
-        self.setup_deadline = now + ac.config.setup_timeout if ac.config.setup_timeout else None
-        self._username: str | None = None
-        self._retransmissions = 0
+class AcRole(Endpoint):
+    SIDE = "ac"
 
-    @property
-    def deadline(self) -> float | None:
-        ppp = self.ppp.deadline if self.ppp else None
-        if self.up_at is not None or self.setup_deadline is None:
-            return ppp
-        return self.setup_deadline if ppp is None else min(ppp, self.setup_deadline)
-
-    @property
-    def username(self) -> str | None:
-        return (self.ppp.peer_name if self.ppp else self._username) or None
-
-    @property
-    def retransmissions(self) -> int:
-        return retransmissions(self.ppp) if self.ppp else self._retransmissions
-
-    def retire(self) -> None:
-        """Keep what the report needs and drop the protocol state (ended sessions pile up)."""
-        self._username, self._retransmissions = self.username, self.retransmissions
-        self.ppp = None
-
-    @property
-    def state(self) -> str:
-        if self.gone:
-            return "closed" if self.up_at is not None else "failed"
-        return "up" if self.ppp.is_up else self.ppp.phase.value
-
-    def tick(self, now: float) -> None:
-        if self.up_at is None and self.setup_deadline is not None and now >= self.setup_deadline:
-            # Whatever the peer keeps acknowledging: a session that is not up by now never will be.
-            self.ppp.lower_down(now, f"setup not complete within {self.ac.config.setup_timeout:g} s")
-            return
-        self.ppp.tick(now)
-
-    def take_address(self) -> str | None:
-        """The peer authenticated: now it may have an address (None: the pool is empty)."""
-        self.address = self.ac.pool.allocate()
-        return self.address
-
-    def send_ppp(self, protocol: int, info: bytes) -> None:
-        self.ac.send_session(self.ac.config.mac, self.peer, self.session_id, protocol, info)
-
-    def on_event(self, event: Event) -> None:
-        if isinstance(event, SessionUp):
-            self.up_at = self.ppp.now
-            self.ac.in_setup -= 1
-            self.ac.by_address[ip_bytes(self.address)] = self
-        elif isinstance(event, SessionDown):
-            self.down_reason = event.reason
-            self.ac.session_ended(self, self.ppp.now)
-        elif isinstance(event, Packet) and self.ac.config.answer_ping:
-            reply = icmp.echo_reply_for(event.data, self.ac.config.ppp.local_ip)
-            if reply is not None:
-                self.ppp.send_packet(C.PROTO_IPV4, reply)
-                return
-        self.ac.emit(event)
-
-
-class AcRole(Role):
     def __init__(self, config: AcConfig | None = None, secrets=None, rng: random.Random | None = None, vlans=()):
         super().__init__(vlans)
         self.config = config or AcConfig()
@@ -130,12 +60,13 @@ class AcRole(Role):
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
         self.cookies = CookieJar(self.rng.randbytes(32))
         self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
-        self.sessions: dict[tuple[bytes, int], AcSession] = {}
-        self.by_address: dict[bytes, AcSession] = {}  # packed IPv4 -> session, for the data plane
+        self.sessions: dict[tuple[bytes, int], PppoeSession] = {}  # by (peer MAC, session id)
+        self.by_address: dict[bytes, PppoeSession] = {}  # packed IPv4 -> session, for the data plane
         self.per_mac: dict[bytes, int] = {}
         self.in_setup = 0  # sessions between PADR and IPCP up
-        self.ended: deque[AcSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
+        self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
         self.closing = False
+        self._numbers = itertools.count(1)
 
     def admit(self, frame: bytes, now: float) -> bool:
         return self.guard.admit(frame, now)  # a PADI/PADR over its rate is dropped undecoded
@@ -149,8 +80,7 @@ class AcRole(Role):
         elif pkt.code == C.PADT and eth.dst == self.config.mac:
             session = self.sessions.get((eth.src, pkt.session_id))
             if session is not None:
-                session.peer_padt = True
-                session.ppp.lower_down(now, "PADT from the client")
+                session.padt_received(now, "PADT from the client")
         else:
             self.counters["rx.ignored_discovery"] += 1
 
@@ -222,23 +152,29 @@ class AcRole(Role):
             tags = self._base_tags(pkt) + echo_tags(pkt) + [error]
             self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
             return
-        session = AcSession(self, peer, session_id, host_uniq, now)
+        key = SessionKey(next(self._numbers), mac_str(peer), session_id)
+        session = PppoeSession(self, key, self.config.mac, peer, now, host_uniq=host_uniq)
         session.line_id = parse_line_id(pkt)
-        # No address yet: the pool is spent only on peers that authenticate.
-        session.ppp = PppSession(session.key, self.config.ppp, session.send_ppp, session.on_event,
-                                 self.rng, assign_ip=session.take_address)
+        if self.config.setup_timeout:
+            session.setup_deadline = now + self.config.setup_timeout
         self.sessions[(peer, session_id)] = session
         self.cookies.spend(cookie, epoch, session, now)
         self.per_mac[peer] = self.per_mac.get(peer, 0) + 1
         self.in_setup += 1
         self._send_pads(session, pkt)
         self.emit(DiscoveryDone(session.key, session_id, mac_str(peer), self.config.ac_name))
-        session.ppp.open(now)
+        # No address yet: the pool is spent only on peers that authenticate.
+        session.open_ppp(now, self.config.ppp, self.rng, assign_ip=lambda: self._take_address(session))
         self.schedule(session)
 
-    def _send_pads(self, session: AcSession, pkt: Discovery) -> None:
+    def _send_pads(self, session: PppoeSession, pkt: Discovery) -> None:
         tags = self._base_tags(pkt) + echo_tags(pkt)
-        self.send_discovery(self.config.mac, session.peer, Discovery(C.PADS, session.session_id, tags))
+        self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags))
+
+    def _take_address(self, session: PppoeSession) -> str | None:
+        """The peer authenticated: now it may have an address (None: the pool is empty)."""
+        session.address = self.pool.allocate()
+        return session.address
 
     def _allocate_id(self, peer: bytes) -> int | None:
         """An unpredictable free session id for this MAC (a blind PADT must guess it), or None."""
@@ -253,38 +189,38 @@ class AcRole(Role):
                 return sid
         return None
 
-    # ---- session traffic
-    def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
-        session = self.sessions.get((eth.src, session_id))
-        if session is None or eth.dst != self.config.mac:
-            self.counters["rx.unmatched"] += 1
-            return
-        session.ppp.receive(protocol, info, now)
-        self.schedule(session)
+    # ---- what the sessions ask of their endpoint
+    def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
+        return self.sessions.get((src, session_id)) if dst == self.config.mac else None
 
-    def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
-        session = self.sessions.get((src, session_id)) if dst == self.config.mac else None
-        self.deliver(session, protocol, packet, now)
+    def session_event(self, session: PppoeSession, event: Event) -> bool:
+        if isinstance(event, SessionUp):
+            self.in_setup -= 1
+            if session.address:
+                self.by_address[ip_bytes(session.address)] = session
+        elif isinstance(event, Packet) and self.config.answer_ping and session.ppp is not None:
+            reply = icmp.echo_reply_for(event.data, self.config.ppp.local_ip)
+            if reply is not None:
+                session.ppp.send_packet(C.PROTO_IPV4, reply)
+                return False
+        return True
 
-    def session_ended(self, session: AcSession, now: float) -> None:
-        if session.gone:
-            return
-        session.gone = True
-        if not session.peer_padt:
-            self.send_discovery(self.config.mac, session.peer, Discovery(
-                C.PADT, session.session_id, [(C.TAG_AC_NAME, self.config.ac_name.encode())]))
+    def padt_for(self, session: PppoeSession) -> Discovery:
+        return Discovery(C.PADT, session.session_id, [(C.TAG_AC_NAME, self.config.ac_name.encode())])
+
+    def session_ended(self, session: PppoeSession) -> None:
         if session.address:
             self.pool.release(session.address)
             if self.by_address.get(ip_bytes(session.address)) is session:
                 del self.by_address[ip_bytes(session.address)]
-        self.sessions.pop((session.peer, session.session_id), None)
+        self.sessions.pop((session.peer_mac, session.session_id), None)
         if session.up_at is None:
             self.in_setup -= 1
-        left = self.per_mac.get(session.peer, 1) - 1
+        left = self.per_mac.get(session.peer_mac, 1) - 1
         if left:
-            self.per_mac[session.peer] = left
+            self.per_mac[session.peer_mac] = left
         else:
-            self.per_mac.pop(session.peer, None)
+            self.per_mac.pop(session.peer_mac, None)
         session.retire()
         self.ended.append(session)
         self.counters["sessions.ended"] += 1
@@ -292,8 +228,11 @@ class AcRole(Role):
     def close(self, now: float, reason: str = "access concentrator shutting down") -> None:
         self.closing = True  # no new sessions from here on
         for session in list(self.sessions.values()):
-            session.ppp.close(now, reason)
+            session.close(now, reason)
             self.schedule(session)
 
-    def session_for_address(self, packed: bytes) -> AcSession | None:
+    def every_session(self) -> list[PppoeSession]:
+        return list(self.sessions.values()) + list(self.ended)
+
+    def session_for_address(self, packed: bytes) -> PppoeSession | None:
         return self.by_address.get(packed)

@@ -13,13 +13,16 @@ import logging
 import struct
 from collections import Counter, deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pppemu.ppp.events import Event
 from pppemu.wire import const as C
 from pppemu.wire.errors import DecodeError
 from pppemu.wire.ethernet import EthFrame, decode_eth, encode_eth
 from pppemu.wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
+
+if TYPE_CHECKING:
+    from pppemu.pppoe.session import PppoeSession
 
 log = logging.getLogger("pppemu")
 _SESSION_HDR = struct.Struct("!HBBHHH")  # ethertype, ver/type, code, session id, length, protocol
@@ -28,12 +31,19 @@ _TX_KEYS = {p: "tx." + name for p, name in C.PROTO_NAMES.items()}
 _RX_KEYS = {0x21: "rx.IPv4", 0x57: "rx.IPv6"}
 
 
-class Role:
+class Endpoint:
+    """One end of the wire with many PPPoE sessions: frames in and out, the timer heap,
+    counters, and the lookup of the session a frame belongs to. ClientRole and AcRole
+    add discovery and what each owns."""
+
+    SIDE = ""  # "client" or "ac"
+
     def __init__(self, vlans: tuple[tuple[int, int], ...] = ()):
         self.vlans = vlans
         self.outbox: list[bytes] = []
         self.events: deque[Event] = deque()
         self.counters: Counter[str] = Counter()
+        self.sessions: dict[Any, PppoeSession] = {}  # each role keys them its own way
         self._heap: list[tuple[float, int, Any]] = []
         self._tags = b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in vlans)
         # Where IP packets go when set (a TUN device); otherwise they become Packet events.
@@ -103,10 +113,37 @@ class Role:
         raise NotImplementedError
 
     def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
-        raise NotImplementedError
+        session = self.find_session(eth.src, eth.dst, session_id)
+        if session is None or session.ppp is None:
+            self.counters["rx.unmatched"] += 1
+            return
+        session.ppp.receive(protocol, info, now)
+        self.schedule(session)
 
     def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
+        self.deliver(self.find_session(src, dst, session_id), protocol, packet, now)
+
+    def every_session(self) -> list[PppoeSession]:
+        """The sessions a report covers."""
+        return list(self.sessions.values())
+
+    # ---- what each role decides
+    def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
+        """The session a frame from src to dst with this session id belongs to."""
         raise NotImplementedError
+
+    def session_event(self, session: PppoeSession, event: Event) -> bool:
+        """A session's PPP reported something; False: handled here, not passed on."""
+        raise NotImplementedError
+
+    def session_ended(self, session: PppoeSession) -> None:
+        raise NotImplementedError
+
+    def padt_for(self, session: PppoeSession) -> Discovery:
+        raise NotImplementedError
+
+    def discovery_progress(self, session: PppoeSession, now: float) -> None:
+        """A session's discovery moved on (the client's only)."""
 
     def deliver(self, session: Any, protocol: int, packet: bytes, now: float) -> None:
         """An IP packet for a session: to the data sink if one is set, else as an event."""
