@@ -2,6 +2,7 @@
 
 Each object is sans-IO: it sends through ``send(info_bytes)``, takes ``now``, exposes a
 ``deadline``, and ends with ``result`` set to True (success) or False (``reason`` says why).
+What the session relies on is the :class:`AuthExchange` protocol.
 """
 from __future__ import annotations
 
@@ -9,12 +10,39 @@ import hashlib
 import hmac
 import random
 from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
 
 from pppemu.wire import const as C
 from pppemu.wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, encode_pap
 from pppemu.wire.errors import DecodeError
 
 SecretLookup = Callable[[bytes], "bytes | None"]  # peer name -> secret (None: unknown)
+SendFn = Callable[[bytes], None]  # sends one CHAP or PAP packet
+
+
+class AuthKind(StrEnum):
+    """An authentication protocol we speak; equal to its name, so 'chap' and 'pap' from
+    the configuration compare and hash the same."""
+
+    CHAP = "chap"
+    PAP = "pap"
+
+
+class AuthExchange(Protocol):
+    """One side of CHAP or PAP, as the session drives it: started once LCP is up, fed
+    packets of its PROTOCOL and ticks, finished when ``result`` is True or False."""
+
+    PROTOCOL: ClassVar[int]
+    deadline: float | None
+    result: bool | None
+    reason: str
+    peer_name: str
+    retransmits: int
+
+    def start(self, now: float) -> None: ...
+    def tick(self, now: float) -> None: ...
+    def receive(self, info: bytes, now: float) -> None: ...
 
 
 def chap_md5(ident: int, secret: bytes, challenge: bytes) -> bytes:
@@ -22,7 +50,9 @@ def chap_md5(ident: int, secret: bytes, challenge: bytes) -> bytes:
 
 
 class _Auth:
-    def __init__(self, send: Callable[[bytes], None], *, timeout: float = 3.0, max_tries: int = 10):
+    """What the four sides share: the send function, the retry budget and the outcome."""
+
+    def __init__(self, send: SendFn, *, timeout: float = 3.0, max_tries: int = 10):
         self.send = send
         self.timeout = timeout
         self.max_tries = max_tries
@@ -41,9 +71,10 @@ class _Auth:
 class ChapAuthenticator(_Auth):
     """The AC side: challenge, verify the response against the secrets, Success/Failure."""
 
-    PROTOCOL = C.PROTO_CHAP
+    PROTOCOL: ClassVar[int] = C.PROTO_CHAP
 
-    def __init__(self, send, lookup: SecretLookup, rng: random.Random, name: bytes = b"pppemu", **kw):
+    def __init__(self, send: SendFn, lookup: SecretLookup, rng: random.Random, name: bytes = b"pppemu",
+                 **kw: Any):
         super().__init__(send, **kw)
         self.lookup, self.rng, self.name = lookup, rng, name
         self.ident = rng.randrange(256)
@@ -93,9 +124,9 @@ class ChapAuthenticator(_Auth):
 class PapAuthenticator(_Auth):
     """The AC side of PAP: wait for Authenticate-Request, check it, Ack or Nak."""
 
-    PROTOCOL = C.PROTO_PAP
+    PROTOCOL: ClassVar[int] = C.PROTO_PAP
 
-    def __init__(self, send, lookup: SecretLookup, **kw):
+    def __init__(self, send: SendFn, lookup: SecretLookup, **kw: Any):
         super().__init__(send, **kw)
         self.lookup = lookup
         self._answer = b""
@@ -134,9 +165,9 @@ class ChapPeer(_Auth):
     authenticator answers a repeated Response with its earlier verdict (RFC 1994 4.1).
     """
 
-    PROTOCOL = C.PROTO_CHAP
+    PROTOCOL: ClassVar[int] = C.PROTO_CHAP
 
-    def __init__(self, send, username: bytes, password: bytes, **kw):
+    def __init__(self, send: SendFn, username: bytes, password: bytes, **kw: Any):
         super().__init__(send, **kw)
         self.username, self.password = username, password
         self.response = b""
@@ -180,9 +211,9 @@ class ChapPeer(_Auth):
 class PapPeer(_Auth):
     """The client side of PAP: send Authenticate-Request until Ack or Nak."""
 
-    PROTOCOL = C.PROTO_PAP
+    PROTOCOL: ClassVar[int] = C.PROTO_PAP
 
-    def __init__(self, send, username: bytes, password: bytes, rng: random.Random, **kw):
+    def __init__(self, send: SendFn, username: bytes, password: bytes, rng: random.Random, **kw: Any):
         super().__init__(send, **kw)
         self.request = Pap(C.PAP_REQUEST, rng.randrange(256), peer_id=username, password=password)
         self.tries = 0

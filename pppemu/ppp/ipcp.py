@@ -6,9 +6,8 @@ own address and Naks the peer to the address it assigned and its DNS servers.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 
-from pppemu.ppp.fsm import Policy
+from pppemu.ppp.fsm import LayerSignal, Policy, Verdict, nobody_listens
 from pppemu.wire import const as C
 from pppemu.wire.control import Options
 
@@ -24,18 +23,20 @@ def ip_str(raw: bytes | None) -> str | None:
 
 
 class IpcpPolicy(Policy):
+    """IPCP's IP-Address and DNS options, for either end: which end hands out addresses
+    is a matter of ``local_ip``/``assign_ip``/``dns``, not of code."""
+
     name = "IPCP"
 
     def __init__(self, *, local_ip: str | None = None, assign_ip: str | None = None,
                  request_dns: bool = True, dns: tuple[str, ...] = (),
-                 on_up: Callable[[], None] = lambda: None,
-                 on_down: Callable[[], None] = lambda: None,
-                 on_finished: Callable[[], None] = lambda: None):
+                 on_up: LayerSignal = nobody_listens, on_down: LayerSignal = nobody_listens,
+                 on_finished: LayerSignal = nobody_listens):
+        super().__init__(on_up=on_up, on_down=on_down, on_finished=on_finished)
         self.local_ip = ip_bytes(local_ip) or ZERO   # ZERO: ask the peer for one
         self.assign_ip = ip_bytes(assign_ip)         # None: take what the peer says
         self.request_dns = request_dns
-        self.dns_out = [ip_bytes(d) for d in dns[:2]]
-        self.on_up, self.on_down, self.on_finished = on_up, on_down, on_finished
+        self.dns_out = [ipaddress.IPv4Address(d).packed for d in dns[:2]]  # what we give the peer
         self.peer_ip: bytes | None = None
         self.reset()
 
@@ -49,8 +50,9 @@ class IpcpPolicy(Policy):
     def build_request(self) -> Options:
         return list(self.want.items())
 
-    def check_request(self, options: Options, reject_naks: bool) -> tuple[int, Options]:
-        naks, rejects = [], []
+    def judge_request(self, options: Options) -> Verdict:
+        naks: Options = []
+        rejects: Options = []
         dns_for = {C.IPCP_DNS1: 0, C.IPCP_DNS2: 1}
         peer_ip = None
         for opt, value in options:
@@ -68,12 +70,10 @@ class IpcpPolicy(Policy):
                 rejects.append((opt, value))  # IP-Compression, IP-Addresses, NBNS, unknown
         if self.assign_ip is not None and peer_ip is None:
             naks.append((C.IPCP_ADDRESS, self.assign_ip))  # hint the peer to ask for it
-        if rejects:
-            return C.CONF_REJ, rejects
-        if naks:
-            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
-        self.peer_ip = peer_ip
-        return C.CONF_ACK, options
+        return Verdict(naks, rejects)
+
+    def request_accepted(self, options: Options) -> None:
+        self.peer_ip = dict(options).get(C.IPCP_ADDRESS)
 
     def handle_nak(self, options: Options) -> None:
         for opt, value in options:
@@ -100,12 +100,3 @@ class IpcpPolicy(Policy):
     def dns(self) -> list[str]:
         found = [ip_str(self.want.get(o)) for o in (C.IPCP_DNS1, C.IPCP_DNS2)]
         return [d for d in found if d]
-
-    def up(self) -> None:
-        self.on_up()
-
-    def down(self) -> None:
-        self.on_down()
-
-    def finished(self) -> None:
-        self.on_finished()

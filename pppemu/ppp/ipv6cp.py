@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Callable
 
-from pppemu.ppp.fsm import Policy
+from pppemu.ppp.fsm import LayerSignal, Policy, Verdict, nobody_listens
 from pppemu.wire import const as C
 from pppemu.wire.control import Options
 
@@ -13,13 +12,15 @@ ZERO_ID = b"\x00" * 8
 
 
 class Ipv6cpPolicy(Policy):
+    """IPv6CP's Interface-Identifier, the same for both ends: each picks a random one and
+    Naks a peer's that is zero or collides with its own."""
+
     name = "IPv6CP"
 
-    def __init__(self, rng: random.Random, *, on_up: Callable[[], None] = lambda: None,
-                 on_down: Callable[[], None] = lambda: None,
-                 on_finished: Callable[[], None] = lambda: None):
+    def __init__(self, rng: random.Random, *, on_up: LayerSignal = nobody_listens,
+                 on_down: LayerSignal = nobody_listens, on_finished: LayerSignal = nobody_listens):
+        super().__init__(on_up=on_up, on_down=on_down, on_finished=on_finished)
         self.rng = rng
-        self.on_up, self.on_down, self.on_finished = on_up, on_down, on_finished
         self.iid: bytes | None = None
         self.peer_iid: bytes | None = None
         self.reset()
@@ -37,24 +38,20 @@ class Ipv6cpPolicy(Policy):
     def build_request(self) -> Options:
         return [(C.IPV6CP_IFACE_ID, self.iid)] if self.iid else []
 
-    def check_request(self, options: Options, reject_naks: bool) -> tuple[int, Options]:
-        naks, rejects = [], []
-        peer_iid = None
+    def judge_request(self, options: Options) -> Verdict:
+        naks: Options = []
+        rejects: Options = []
         for opt, value in options:
             if opt == C.IPV6CP_IFACE_ID and len(value) == 8:
                 if value == ZERO_ID or value == self.iid:
                     # Zero, or a collision with ours: suggest another (RFC 5072 section 4.1).
                     naks.append((opt, self.random_id(avoid=self.iid)))
-                else:
-                    peer_iid = value
             else:
                 rejects.append((opt, value))
-        if rejects:
-            return C.CONF_REJ, rejects
-        if naks:
-            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
-        self.peer_iid = peer_iid
-        return C.CONF_ACK, options
+        return Verdict(naks, rejects)
+
+    def request_accepted(self, options: Options) -> None:
+        self.peer_iid = dict(options).get(C.IPV6CP_IFACE_ID)
 
     def handle_nak(self, options: Options) -> None:
         for opt, value in options:
@@ -71,12 +68,3 @@ class Ipv6cpPolicy(Policy):
         if not iid:
             return None
         return str(ipaddress.IPv6Address(b"\xfe\x80" + b"\x00" * 6 + iid))
-
-    def up(self) -> None:
-        self.on_up()
-
-    def down(self) -> None:
-        self.on_down()
-
-    def finished(self) -> None:
-        self.on_finished()

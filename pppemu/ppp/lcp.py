@@ -3,52 +3,61 @@ from __future__ import annotations
 
 import random
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from pppemu.ppp.fsm import RXJ_MINUS, RXJ_PLUS, RXR, Policy
+from pppemu.ppp.auth import AuthKind
+from pppemu.ppp.fsm import Event, Extended, LayerSignal, Policy, Verdict, nobody_listens
 from pppemu.wire import const as C
-from pppemu.wire.control import Options
+from pppemu.wire.control import Control, Options
 
 MIN_MRU = 128  # smaller MRUs are Naked up to this (as pppd does)
 AUTH_VALUES = {
-    "chap": struct.pack("!HB", C.PROTO_CHAP, C.CHAP_MD5),
-    "pap": struct.pack("!H", C.PROTO_PAP),
+    AuthKind.CHAP: struct.pack("!HB", C.PROTO_CHAP, C.CHAP_MD5),
+    AuthKind.PAP: struct.pack("!H", C.PROTO_PAP),
 }
 
 
-def accepted_auth(choice: str) -> tuple[str, ...]:
+def accepted_auth(choice: str) -> tuple[AuthKind, ...]:
     """What a peer configured with 'chap', 'pap' or 'any' agrees to do, preferred first."""
-    return {"chap": ("chap",), "pap": ("pap",), "any": ("chap", "pap")}[choice]
+    return {"chap": (AuthKind.CHAP,), "pap": (AuthKind.PAP,), "any": (AuthKind.CHAP, AuthKind.PAP)}[choice]
 
 
-def auth_name(value: bytes) -> str | None:
-    """'chap' or 'pap' for an Authentication-Protocol option value we support, else None."""
-    for name, wire in AUTH_VALUES.items():
+def auth_name(value: bytes) -> AuthKind | None:
+    """The kind of an Authentication-Protocol option value we support, else None."""
+    for kind, wire in AUTH_VALUES.items():
         if value == wire:
-            return name
+            return kind
     return None
 
 
 class LcpPolicy(Policy):
+    """LCP's options (MRU, Authentication-Protocol, Magic-Number) for either end, and the
+    codes only LCP has: Echo, Discard, Identification, Time-Remaining, Protocol-Reject."""
+
     name = "LCP"
 
     def __init__(self, send: Callable[[int, int, bytes], None], rng: random.Random, *,
                  mru: int = C.PPPOE_MRU, max_mru: int = C.PPPOE_MRU,
-                 require_auth: str | None = None, accept_auth: tuple[str, ...] = (),
-                 hooks=None):
+                 require_auth: str | None = None, accept_auth: Iterable[str] = (),
+                 on_up: LayerSignal = nobody_listens, on_down: LayerSignal = nobody_listens,
+                 on_finished: LayerSignal = nobody_listens, on_echo_reply: LayerSignal = nobody_listens,
+                 on_protocol_reject: Callable[[int], None] = nobody_listens):
+        super().__init__(on_up=on_up, on_down=on_down, on_finished=on_finished)
         self.send = send
         self.rng = rng
         self.mru = mru                    # MRU we ask for
         self.max_mru = max_mru            # largest frame the PPPoE link carries
-        self.require_auth = require_auth  # what we demand of the peer: 'chap', 'pap' or None
-        self.accept_auth = accept_auth    # what we agree to do when the peer demands it
-        self.hooks = hooks                # the session: up/down/finished/echo/protocol-reject
+        # What we demand of the peer, and what we agree to do when the peer demands it.
+        self.require_auth = AuthKind(require_auth) if require_auth else None
+        self.accept_auth = tuple(AuthKind(kind) for kind in accept_auth)
+        self.on_echo_reply = on_echo_reply            # an Echo-Reply arrived while Opened
+        self.on_protocol_reject = on_protocol_reject  # the peer rejected a protocol other than LCP
         self.want_mru: int | None = None
-        self.want_auth: str | None = None
+        self.want_auth: AuthKind | None = None
         self.magic = 0
         self.peer_mru = 1500              # the RFC default until the peer says otherwise
         self.peer_magic = 0
-        self.peer_auth: str | None = None  # what the peer demands of us
+        self.peer_auth: AuthKind | None = None  # what the peer demands of us
         self.looped_back = 0
         self.echo_ident = 0
         self.reset()
@@ -63,7 +72,7 @@ class LcpPolicy(Policy):
         self.magic = self.new_magic()
 
     def build_request(self) -> Options:
-        options = []
+        options: Options = []
         if self.want_mru is not None:
             options.append((C.LCP_MRU, struct.pack("!H", self.want_mru)))
         if self.want_auth:
@@ -72,9 +81,9 @@ class LcpPolicy(Policy):
             options.append((C.LCP_MAGIC, struct.pack("!I", self.magic)))
         return options
 
-    def check_request(self, options: Options, reject_naks: bool) -> tuple[int, Options]:
-        naks, rejects = [], []
-        peer_mru, peer_magic, peer_auth = 1500, 0, None
+    def judge_request(self, options: Options) -> Verdict:
+        naks: Options = []
+        rejects: Options = []
         for opt, value in options:
             if opt == C.LCP_MRU and len(value) == 2:
                 peer_mru = struct.unpack("!H", value)[0]
@@ -93,20 +102,23 @@ class LcpPolicy(Policy):
                         suggestion = self.new_magic()
                     naks.append((opt, struct.pack("!I", suggestion)))
             elif opt == C.LCP_AUTH and len(value) >= 2 and self.accept_auth:
-                peer_auth = auth_name(value)
-                if peer_auth not in self.accept_auth:
-                    peer_auth = None
+                if auth_name(value) not in self.accept_auth:
                     naks.append((opt, AUTH_VALUES[self.accept_auth[0]]))
             else:
                 # Unknown, malformed, or not to be used over PPPoE (ACCM, ACFC, PFC,
                 # FCS-Alternatives, RFC 2516 section 7), or an authentication we cannot do.
                 rejects.append((opt, value))
-        if rejects:
-            return C.CONF_REJ, rejects
-        if naks:
-            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
-        self.peer_mru, self.peer_magic, self.peer_auth = peer_mru, peer_magic, peer_auth
-        return C.CONF_ACK, options
+        return Verdict(naks, rejects)
+
+    def request_accepted(self, options: Options) -> None:
+        self.peer_mru, self.peer_magic, self.peer_auth = 1500, 0, None
+        for opt, value in options:  # judged: each one well formed and agreed to
+            if opt == C.LCP_MRU:
+                self.peer_mru = struct.unpack("!H", value)[0]
+            elif opt == C.LCP_MAGIC:
+                self.peer_magic = struct.unpack("!I", value)[0]
+            elif opt == C.LCP_AUTH:
+                self.peer_auth = auth_name(value)
 
     def handle_nak(self, options: Options) -> None:
         for opt, value in options:
@@ -120,8 +132,8 @@ class LcpPolicy(Policy):
                 # The peer suggests another protocol. We demand exactly what we were
                 # configured for: agreeing to its suggestion would be a downgrade.
                 offered = auth_name(value)
-                if offered != self.require_auth:
-                    self.fatal = (f"peer will not authenticate with {self.require_auth.upper()} "
+                if offered != self.want_auth:
+                    self.fatal = (f"peer will not authenticate with {self.want_auth.upper()} "
                                   f"(it offered {offered.upper() if offered else 'another protocol'})")
 
     def handle_reject(self, options: Options) -> None:
@@ -138,39 +150,31 @@ class LcpPolicy(Policy):
         """Largest PPP information field we may send."""
         return min(self.peer_mru, self.max_mru)
 
-    def up(self) -> None:
-        self.hooks.lcp_up()
-
-    def down(self) -> None:
-        self.hooks.lcp_down()
-
-    def finished(self) -> None:
-        self.hooks.lcp_finished()
-
     def send_echo(self) -> None:
         self.echo_ident = (self.echo_ident + 1) & 0xFF
         self.send(C.ECHO_REQ, self.echo_ident, struct.pack("!I", self.magic))
 
-    def extended_code(self, code: int, ident: int, data: bytes, opened: bool) -> str | None:
+    def extended_code(self, code: int, ident: int, data: bytes, opened: bool) -> Extended | None:
         if code == C.ECHO_REQ:
-            if opened and len(data) >= 4:
-                magic = struct.unpack_from("!I", data)[0]
-                if magic and magic == self.magic:
-                    self.looped_back += 1
-                self.send(C.ECHO_REPLY, ident, struct.pack("!I", self.magic) + data[4:])
-            return RXR
+            if len(data) < 4:
+                return Extended(Event.RXR)  # no magic number to answer with: nothing to send
+            magic = struct.unpack_from("!I", data)[0]
+            if opened and magic and magic == self.magic:
+                self.looped_back += 1
+            # The table sends it (ser) only when Opened; it carries our magic, not the peer's.
+            return Extended(Event.RXR, Control(C.ECHO_REPLY, ident, struct.pack("!I", self.magic) + data[4:]))
         if code == C.ECHO_REPLY:
             if opened:
-                self.hooks.echo_reply()
-            return RXR
+                self.on_echo_reply()
+            return Extended(Event.RXR)
         if code in (C.DISCARD_REQ, C.IDENTIFICATION, C.TIME_REMAINING):
-            return RXR  # informational (RFC 1661, RFC 1570): accepted and ignored
+            return Extended(Event.RXR)  # informational (RFC 1661, RFC 1570): accepted and ignored
         if code == C.PROTO_REJ:
             if len(data) < 2:
-                return ""
+                return Extended(None)  # too short to name a protocol: discarded
             protocol = struct.unpack_from("!H", data)[0]
             if protocol == C.PROTO_LCP:
-                return RXJ_MINUS
-            self.hooks.protocol_rejected(protocol)
-            return RXJ_PLUS
+                return Extended(Event.RXJ_MINUS)
+            self.on_protocol_reject(protocol)
+            return Extended(Event.RXJ_PLUS)
         return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from pppemu.ppp import auth
 from pppemu.ppp.events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
-from pppemu.ppp.fsm import Fsm, State
+from pppemu.ppp.fsm import Fsm, Policy, State
 from pppemu.ppp.ipcp import IpcpPolicy, ip_bytes
 from pppemu.ppp.ipv6cp import Ipv6cpPolicy
 from pppemu.ppp.lcp import LcpPolicy
@@ -34,14 +34,16 @@ class Phase(Enum):
 
 @dataclass
 class PppConfig:
+    """How one end negotiates: the same fields serve a client and an AC."""
+
     mru: int = C.PPPOE_MRU
     max_mru: int = C.PPPOE_MRU
     # Authentication we demand of the peer ('chap', 'pap' or None) and how we check it.
     require_auth: str | None = None
     secrets: auth.SecretLookup | None = None
     auth_name: str = "pppemu"
-    # Authentication we agree to perform when the peer demands it, and our credentials.
-    accept_auth: tuple[str, ...] = ("chap", "pap")
+    # Authentication we agree to perform when the peer demands it ('chap', 'pap'), and our credentials.
+    accept_auth: tuple[str, ...] = (auth.AuthKind.CHAP, auth.AuthKind.PAP)
     username: str = ""
     password: str = ""
     # IPCP: our address (None: ask the peer), the one we give the peer, DNS.
@@ -59,6 +61,13 @@ class PppConfig:
 
 
 class PppSession:
+    """The PPP side of one PPPoE session: LCP, authentication and the NCPs, sans-IO.
+
+    It sends PPP frames through ``send(protocol, info)`` and reports what happens as
+    :mod:`pppemu.ppp.events` through ``emit``; the endpoint drives it with ``open``,
+    ``receive``, ``tick`` (at ``deadline``), ``close`` and ``lower_down``.
+    """
+
     def __init__(self, key: Any, config: PppConfig, send: Callable[[int, bytes], None],
                  emit: Callable[[Event], None], rng: random.Random,
                  assign_ip: str | Callable[[], str | None] | None = None):
@@ -75,26 +84,30 @@ class PppSession:
         self.echoes_outstanding = 0
         self.protocol_rejects_sent = 0
         self.unknown_dropped = 0
-        self.authenticator = None
-        self.auth_peer = None
+        self.authenticator: auth.AuthExchange | None = None  # we check the peer
+        self.auth_peer: auth.AuthExchange | None = None      # the peer checks us
         self.peer_name = ""  # the name the peer authenticated with (or its CHAP name)
         self.now = 0.0
-        timers = dict(restart_timer=config.restart_timer, max_configure=config.max_configure,
-                      max_terminate=config.max_terminate, max_failure=config.max_failure)
         self.lcp_policy = LcpPolicy(self._sender(C.PROTO_LCP), rng, mru=config.mru, max_mru=config.max_mru,
                                     require_auth=config.require_auth,
                                     accept_auth=config.accept_auth if config.username else (),
-                                    hooks=self)
-        self.lcp = Fsm(self.lcp_policy, self._sender(C.PROTO_LCP), **timers)
+                                    on_up=self._lcp_up, on_down=self._lcp_down, on_finished=self._lcp_finished,
+                                    on_echo_reply=self._echo_reply, on_protocol_reject=self._protocol_rejected)
+        self.lcp = self._automaton(self.lcp_policy, C.PROTO_LCP)
         self._address_source = assign_ip if callable(assign_ip) else None
         self.ipcp_policy = IpcpPolicy(local_ip=config.local_ip, assign_ip=None if callable(assign_ip) else assign_ip,
                                       request_dns=config.request_dns, dns=config.dns,
                                       on_up=self._ipcp_up, on_finished=self._ncp_finished)
-        self.ipcp = Fsm(self.ipcp_policy, self._sender(C.PROTO_IPCP), **timers)
+        self.ipcp = self._automaton(self.ipcp_policy, C.PROTO_IPCP)
         self.ipv6cp_policy = Ipv6cpPolicy(rng, on_up=self._ipv6cp_up, on_finished=self._ncp_finished)
-        self.ipv6cp = Fsm(self.ipv6cp_policy, self._sender(C.PROTO_IPV6CP), **timers)
+        self.ipv6cp = self._automaton(self.ipv6cp_policy, C.PROTO_IPV6CP)
         self._ncps = {C.PROTO_IPCP: self.ipcp, C.PROTO_IPV6CP: self.ipv6cp} if config.ipv6 \
             else {C.PROTO_IPCP: self.ipcp}
+
+    def _automaton(self, policy: Policy, protocol: int) -> Fsm:
+        cfg = self.config
+        return Fsm(policy, self._sender(protocol), restart_timer=cfg.restart_timer, max_configure=cfg.max_configure,
+                   max_terminate=cfg.max_terminate, max_failure=cfg.max_failure)
 
     def _sender(self, protocol: int) -> Callable[[int, int, bytes], None]:
         def send(code: int, ident: int, data: bytes) -> None:
@@ -199,29 +212,28 @@ class PppSession:
 
     def _protocol_reject(self, protocol: int, info: bytes) -> None:
         self.protocol_rejects_sent += 1
-        self.lcp.next_id = (self.lcp.next_id + 1) & 0xFF
         room = self.lcp_policy.tx_mtu - 6  # LCP header 4 + rejected protocol 2
         data = struct.pack("!H", protocol) + info[:room]
-        self.send_ppp(C.PROTO_LCP, encode_control(Control(C.PROTO_REJ, self.lcp.next_id, data)))
+        self.send_ppp(C.PROTO_LCP, encode_control(Control(C.PROTO_REJ, self.lcp.new_identifier(), data)))
 
-    # LCP hooks (called by LcpPolicy)
-    def lcp_up(self) -> None:
+    # ---- what LCP tells us (through LcpPolicy's callables)
+    def _lcp_up(self) -> None:
         self.emit(LinkUp(self.key, self.lcp_policy.tx_mtu))
         self.phase = Phase.AUTHENTICATE
         cfg = self.config
         send_chap, send_pap = self._auth_sender(C.PROTO_CHAP), self._auth_sender(C.PROTO_PAP)
         mine = self.lcp_policy.want_auth  # the peer acked our demand
         if mine and cfg.secrets is not None:
-            if mine == "chap":
+            if mine == auth.AuthKind.CHAP:
                 self.authenticator = auth.ChapAuthenticator(send_chap, cfg.secrets, self.rng,
                                                             cfg.auth_name.encode())
             else:
                 self.authenticator = auth.PapAuthenticator(send_pap, cfg.secrets)
         theirs = self.lcp_policy.peer_auth
         user, password = cfg.username.encode(), cfg.password.encode()
-        if theirs == "chap":
+        if theirs == auth.AuthKind.CHAP:
             self.auth_peer = auth.ChapPeer(send_chap, user, password)
-        elif theirs == "pap":
+        elif theirs == auth.AuthKind.PAP:
             self.auth_peer = auth.PapPeer(send_pap, user, password, self.rng)
         for a in (self.authenticator, self.auth_peer):
             if a is not None:
@@ -242,7 +254,7 @@ class PppSession:
             self.close(self.now, reason)
             return
         if all(a.result for a in parts):
-            name = (self.authenticator or self.auth_peer).peer_name if parts else ""
+            name = parts[0].peer_name if parts else ""  # the authenticator's, if we check the peer
             self.peer_name = name
             if parts:
                 self.emit(AuthDone(self.key, True, name))
@@ -264,16 +276,16 @@ class PppSession:
             interval = self.config.echo_interval
             self.echo_deadline = self.now + interval * self.rng.uniform(0.5, 1.0)
 
-    def lcp_down(self) -> None:
+    def _lcp_down(self) -> None:
         for fsm in self._ncps.values():
             fsm.down(self.now)
         self.echo_deadline = None
         self.authenticator = self.auth_peer = None
         if self.phase not in (Phase.DEAD, Phase.TERMINATE):
-            # The peer renegotiates LCP (or terminates: lcp_finished follows and says so).
+            # The peer renegotiates LCP (or terminates: _lcp_finished follows and says so).
             self.phase = Phase.ESTABLISH
 
-    def lcp_finished(self) -> None:
+    def _lcp_finished(self) -> None:
         if not self.down_reason:
             self.down_reason = self._peer_terminated() or self.lcp_policy.fatal or (
                 "LCP negotiation failed (no agreement with the peer)" if self.phase == Phase.ESTABLISH else "")
@@ -287,10 +299,10 @@ class PppSession:
         text = said.decode(errors="replace")
         return f"peer terminated the link: {text}" if text else "peer terminated the link"
 
-    def echo_reply(self) -> None:
+    def _echo_reply(self) -> None:
         self.echoes_outstanding = 0
 
-    def protocol_rejected(self, protocol: int) -> None:
+    def _protocol_rejected(self, protocol: int) -> None:
         fsm = self._ncps.get(protocol)
         if fsm is not None:
             fsm.protocol_rejected()
