@@ -4,17 +4,25 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 AUTH   ?= chap
 
-.PHONY: all venv test lint lab bench mutation interop clean
+.PHONY: all deps deps-interop venv test lint lab bench mutation interop clean
 
 all: test
 
-$(VENV)/.installed: pyproject.toml
-	@# iproute2 for namespaces, ping and iperf3 for traffic through the lab's TUN devices,
-	@# rp-pppoe (pppoe, pppoe-server) as an independent peer, tshark to dissect every capture
-	command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null && \
+# System tools, installed with apt-get only when one is missing: iproute2 for namespaces,
+# ping and iperf3 for traffic through the lab's TUN devices, rp-pppoe (pppoe, pppoe-server)
+# as an independent peer, tshark to dissect every capture; qemu for the interop VM.
+deps:
+	@command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null && \
 	    command -v pppoe-server >/dev/null && command -v tshark >/dev/null || \
 	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe tshark)
+
+deps-interop: deps
+	@command -v qemu-system-x86_64 >/dev/null || \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    qemu-system-x86)
+
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -22,14 +30,15 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-test: venv
+test: venv deps
 	$(PY) -m pytest -q -m "not interop"
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
-lab: venv
-	bash lab/run.sh $(AUTH)
+lab: venv deps
+	$(PY) lab/run.py $(AUTH)
 
 bench: venv
 	$(PY) bench/codec.py
@@ -51,10 +60,7 @@ mutation: venv
 # The real pppd 2.4.9 and rp-pppoe 3.15 against our AC and client (tests/interop). Where the
 # kernel has no PPP they run in a small qemu VM built from Debian's packages (lab/pppvm; cached
 # in lab/out/pppvm); tshark dissects every capture.
-interop: venv
-	command -v qemu-system-x86_64 >/dev/null && command -v tshark >/dev/null || \
-	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-	    qemu-system-x86 tshark)
+interop: venv deps-interop
 	$(PY) lab/pppvm/artifacts.py
 	$(PY) -m pytest -q -m interop tests/interop
 

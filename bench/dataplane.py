@@ -9,14 +9,12 @@ unlimited (packets/s received, loss), and TCP throughput, all with iperf3.
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from machine import describe  # noqa: E402
-from nslab import Lab, wait_for  # noqa: E402
+from pppemu.testing.lab import Lab, wait_for
+from pppemu.testing.machine import describe
 
 PAYLOAD = 64
 

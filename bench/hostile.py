@@ -28,9 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from machine import describe  # noqa: E402
-from nslab import Lab, wait_for  # noqa: E402
+from pppemu.testing.lab import Lab, wait_for
+from pppemu.testing.machine import describe
 
 BENCH = Path(__file__).resolve().parent
 SECRET = "bench-secret"

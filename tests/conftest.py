@@ -1,25 +1,19 @@
 import os
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent / "lab"))
-
-import harness  # noqa: E402
-from conformance_judge import judge_pair, tshark_findings  # noqa: E402
-from nslab import Lab, namespaces  # noqa: E402
+from conformance_judge import judge_pair, tshark_findings
 
 from pppemu.conformance import check_pcap, format_report
+from pppemu.testing.lab import Lab, namespaces
+from pppemu.testing.pair import CREATED
 
 
 @pytest.fixture(autouse=True)
 def judge_every_exchange():
     """Every client<->AC exchange made in memory goes through the conformance checker."""
-    harness.CREATED.clear()
+    CREATED.clear()
     yield
-    pairs, harness.CREATED[:] = list(harness.CREATED), []
+    pairs, CREATED[:] = list(CREATED), []
     for pair in pairs:
         violations = judge_pair(pair)
         assert not violations, "RFC violations in the exchange:\n" + format_report(violations)

@@ -8,11 +8,10 @@ import random
 import struct
 from dataclasses import dataclass
 
-from harness import AC_MAC, Pair
-
 from pppemu import wire
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.client import ClientConfig, ClientRole
+from pppemu.testing.pair import AC_MAC, Pair
 from pppemu.wire import const as C
 
 CLIENT_MAC = b"\x02\x00\x00\x00\x00\x01"

@@ -10,12 +10,12 @@ import random
 from collections import Counter
 
 from frames import AC_MAC, CLIENT_MAC, Lone, discovery, drain, only
-from harness import Pair, client_mac
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pppemu.ppp.events import SessionDown, SessionUp
 from pppemu.pppoe.admission import MAC_BURST, DiscoveryGuard, TokenBucket
+from pppemu.testing.pair import Pair, client_mac
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import BROADCAST
 

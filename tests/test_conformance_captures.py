@@ -6,7 +6,6 @@ import struct
 from pathlib import Path
 
 import pytest
-from harness import Pair
 from scapy.layers.l2 import Ether
 from scapy.layers.ppp import PPP_LCP_Echo
 from scapy.utils import wrpcap, wrpcapng
@@ -14,6 +13,7 @@ from test_conformance_rules import AC, CLIENT_LCP, HOST, MAGIC_CLIENT, Exchange,
 
 from pppemu.conformance import CaptureError, Checker, Violation, check_frames, check_pcap, format_report
 from pppemu.conformance.pcap import read_frames
+from pppemu.testing.pair import Pair
 
 LAB_PCAP = Path(__file__).parent.parent / "docs" / "lab-session.pcap"
 

@@ -1,10 +1,10 @@
 """The Python API in a real namespace: the socket is opened there with the netns package."""
 import netns
 import pytest
-from nslab import wait_for
 from scapy.layers.inet import ICMP, IP
 
 from pppemu import PPPoEError, PPPoESession
+from pppemu.testing.lab import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,8 @@ import signal
 import subprocess
 
 import pytest
-from nslab import wait_for
+
+from pppemu.testing.lab import wait_for
 
 pytestmark = pytest.mark.e2e
 AC_ARGS = ("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--dns", "10.0.0.53",

@@ -6,7 +6,8 @@ these tests stop where pppd would start: discovery, and rp-pppoe's PADT after it
 import re
 
 import pytest
-from nslab import wait_for
+
+from pppemu.testing.lab import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ import sys
 
 import netns
 import pytest
-from nslab import wait_for
+
+from pppemu.testing.lab import wait_for
 
 pytestmark = pytest.mark.e2e
 

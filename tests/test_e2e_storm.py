@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from nslab import wait_for
+
+from pppemu.testing.lab import wait_for
 
 pytestmark = pytest.mark.e2e
 FLOOD = Path(__file__).resolve().parent.parent / "bench" / "flood.py"

@@ -16,13 +16,13 @@ from frames import (
     up_pair,
     wire_frames,
 )
-from harness import AC_MAC, Pair, client_mac
 
 from pppemu.ppp.events import DiscoveryDone, SessionDown, SessionUp
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.ac import AcConfig, AcRole
 from pppemu.pppoe.credentials import Secrets
 from pppemu.pppoe.discovery import CookieJar, DiscoveryClient, DiscoveryTimers, describe_error, echo_tags, line_id_tag
+from pppemu.testing.pair import AC_MAC, Pair, client_mac
 from pppemu.wire import BROADCAST, Discovery
 from pppemu.wire import const as C
 

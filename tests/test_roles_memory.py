@@ -2,10 +2,10 @@
 import struct
 
 import pytest
-from harness import AC_MAC, Pair, client_mac
 
 from pppemu import wire
 from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from pppemu.testing.pair import AC_MAC, Pair, client_mac
 from pppemu.wire import const as C
 
 

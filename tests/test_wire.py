@@ -243,10 +243,7 @@ def test_describe_a_configure_request():
 @given(data=st.data())
 def test_mutated_frames_of_a_real_session_cause_no_internal_error(data):
     """Flip, cut and extend the bytes of a real transcript; both roles must only drop or answer."""
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parent))
-    from harness import Pair
+    from pppemu.testing.pair import Pair
     pair = Pair()
     pair.judged = False  # random mutations are not a protocol exchange to judge; robustness is the point
     pair.add(1)

@@ -17,8 +17,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from nslab import stop_all, wait_for
-
+from pppemu.testing.lab import stop_all, wait_for
 from pppvm import native
 from pppvm.artifacts import ensure
 from pppvm.vm import PeerVM

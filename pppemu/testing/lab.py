@@ -1,7 +1,9 @@
-"""Real namespaces joined by a veth pair, for end-to-end tests and benchmarks.
+"""Real namespaces joined by a veth pair, for the lab, end-to-end tests and benchmarks.
 
 Names carry a unique suffix; `close()` stops every process started here (by pid)
-and removes both namespaces.
+and removes both namespaces. Namespaces and links are made with pyroute2; programs
+run in a namespace through `ip netns exec`, which also gives them that namespace's
+view of /sys.
 """
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
-NETNS_SH = Path(__file__).resolve().parent / "netns.sh"
+from pyroute2 import IPRoute, netns
 
 
 class Lab:
+    """Namespaces ppp-ac-SUFFIX (the AC's) and ppp-cl-SUFFIX (the client's), each holding veth0."""
+
     def __init__(self, tmp: Path, prefix: str = "t"):
         self.suffix = f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.ac_ns = f"ppp-ac-{self.suffix}"
@@ -24,10 +29,24 @@ class Lab:
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
         self.pcaps: list[Path] = []  # every capture written by pppemu here, for the tests to judge
-        subprocess.run(["bash", str(NETNS_SH), "up", self.suffix], check=True)
+        try:
+            netns.create(self.ac_ns)
+            netns.create(self.cl_ns)
+            # Created straight inside the namespaces, so names never collide between labs.
+            with IPRoute(netns=self.ac_ns) as ipr:
+                ipr.link("add", ifname="veth0", kind="veth", peer={"ifname": "veth0", "net_ns_fd": self.cl_ns})
+            for ns in (self.ac_ns, self.cl_ns):
+                with IPRoute(netns=ns) as ipr:
+                    ipr.link("set", ifname="lo", state="up")
+                    ipr.link("set", ifname="veth0", state="up")
+        except BaseException:
+            self.close()
+            raise
 
-    def command(self, ns: str, *args: str) -> list[str]:
-        return ["ip", "netns", "exec", ns, sys.executable, "-m", "pppemu", *args, *self._capture(args)]
+    def command(self, ns: str, *args: str, capture: bool = True) -> list[str]:
+        """pppemu in a namespace; with `capture`, a --pcap is added unless `args` has one."""
+        extra = self._capture(args) if capture else []
+        return ["ip", "netns", "exec", ns, sys.executable, "-m", "pppemu", *args, *extra]
 
     def _capture(self, args: tuple[str, ...]) -> list[str]:
         """A --pcap for every pppemu run that does not ask for one, so its exchange can be judged."""
@@ -38,25 +57,26 @@ class Lab:
         self.pcaps.append(path)
         return ["--pcap", str(path)]
 
-    def start_ac(self, *args: str, name: str = "ac") -> tuple[subprocess.Popen, Path]:
+    def start_ac(self, *args: str, name: str = "ac", capture: bool = True) -> tuple[subprocess.Popen, Path]:
         log = self.tmp / f"{name}.log"
-        proc = subprocess.Popen(self.command(self.ac_ns, "ac", "--iface", "veth0", *args),
+        proc = subprocess.Popen(self.command(self.ac_ns, "ac", "--iface", "veth0", *args, capture=capture),
                                 stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.procs.append(proc)
         wait_for(log, "ready", proc=proc)
         return proc, log
 
-    def start_client(self, *args: str, name: str = "client") -> tuple[subprocess.Popen, Path]:
+    def start_client(self, *args: str, name: str = "client", capture: bool = True) -> tuple[subprocess.Popen, Path]:
         log = self.tmp / f"{name}.log"
-        proc = subprocess.Popen(self.command(self.cl_ns, "client", "--iface", "veth0", *args),
+        proc = subprocess.Popen(self.command(self.cl_ns, "client", "--iface", "veth0", *args, capture=capture),
                                 stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.procs.append(proc)
         return proc, log
 
-    def spawn(self, ns: str, *args: str) -> subprocess.Popen:
-        """Any program in a namespace, stopped and reaped by close()."""
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, *args], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    def spawn(self, ns: str, *args: str, log: Path | None = None) -> subprocess.Popen:
+        """Any program in a namespace (its output into `log`, if given), stopped and reaped by close()."""
+        out = log.open("w") if log else subprocess.DEVNULL
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, *args], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
         self.procs.append(proc)
         time.sleep(0.3)
         return proc
@@ -65,12 +85,14 @@ class Lab:
         return subprocess.run(self.command(self.cl_ns, "client", "--iface", "veth0", *args),
                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
-    def ns_exec(self, ns: str, *args: str, **kw) -> subprocess.CompletedProcess:
+    def ns_exec(self, ns: str, *args: str, **kw: Any) -> subprocess.CompletedProcess:
         return subprocess.run(["ip", "netns", "exec", ns, *args], capture_output=True, text=True, **kw)
 
     def close(self) -> None:
         stop_all(self.procs)
-        subprocess.run(["bash", str(NETNS_SH), "down", self.suffix], check=False)
+        for ns in (self.ac_ns, self.cl_ns):
+            if ns in namespaces():
+                netns.remove(ns)
 
 
 def stop_all(procs: list[subprocess.Popen]) -> None:
@@ -98,5 +120,4 @@ def wait_for(path: Path, text: str, timeout: float = 20, proc: subprocess.Popen 
 
 
 def namespaces() -> set[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
+    return set(netns.listnetns())
