@@ -20,11 +20,13 @@ class SessionKey:
 
 @dataclass(slots=True)
 class Event:
+    """Something that happened to one session (not the automaton's input events of fsm.py)."""
     key: SessionKey
 
 
 @dataclass(slots=True)
 class DiscoveryDone(Event):
+    """PPPoE discovery agreed on a session id with the peer; PPP starts."""
     session_id: int
     peer_mac: str
     ac_name: str = ""
@@ -33,11 +35,12 @@ class DiscoveryDone(Event):
 @dataclass(slots=True)
 class LinkUp(Event):
     """LCP reached Opened."""
-    mru: int = 0
+    mru: int = 0  # the largest PPP payload we may send (the peer's MRU, capped by the link)
 
 
 @dataclass(slots=True)
 class AuthDone(Event):
+    """Authentication ended, either way; ``peer_name`` is the name the peer gave."""
     ok: bool
     peer_name: str = ""
     reason: str = ""
@@ -53,12 +56,14 @@ class SessionUp(Event):
 
 @dataclass(slots=True)
 class Ipv6Up(Event):
+    """IPv6CP reached Opened: the link-local addresses from the interface identifiers."""
     local_link_local: str | None = None
     peer_link_local: str | None = None
 
 
 @dataclass(slots=True)
 class SessionDown(Event):
+    """The session ended; ``reason`` says why, in the words of whoever ended it."""
     reason: str
 
 

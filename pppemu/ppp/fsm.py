@@ -41,7 +41,10 @@ class State(IntEnum):
 
 
 class Event(StrEnum):
-    """The automaton's events (RFC 1661 section 4.3), spelt as in the RFC's table."""
+    """The automaton's events (RFC 1661 section 4.3), spelt as in the RFC's table.
+
+    Its input, not to be confused with :mod:`pppemu.ppp.events`, what a session reports.
+    """
 
     UP = "Up"            # the lower layer is up
     DOWN = "Down"        # the lower layer is down

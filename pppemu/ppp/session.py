@@ -11,10 +11,9 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from pppemu.ppp import auth
-from pppemu.ppp.events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionUp
+from pppemu.ppp.events import AuthDone, Event, Ipv6Up, LinkUp, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.ppp.fsm import Fsm, Policy, State
 from pppemu.ppp.ipcp import IpcpPolicy, ip_bytes
 from pppemu.ppp.ipv6cp import Ipv6cpPolicy
@@ -25,6 +24,8 @@ from pppemu.wire.errors import DecodeError
 
 
 class Phase(Enum):
+    """The session's phase (RFC 1661 section 3.2)."""
+
     DEAD = "dead"
     ESTABLISH = "establish"
     AUTHENTICATE = "authenticate"
@@ -68,7 +69,7 @@ class PppSession:
     ``receive``, ``tick`` (at ``deadline``), ``close`` and ``lower_down``.
     """
 
-    def __init__(self, key: Any, config: PppConfig, send: Callable[[int, bytes], None],
+    def __init__(self, key: SessionKey, config: PppConfig, send: Callable[[int, bytes], None],
                  emit: Callable[[Event], None], rng: random.Random,
                  assign_ip: str | Callable[[], str | None] | None = None):
         """assign_ip: the address we give the peer, or a callable that picks it once the
