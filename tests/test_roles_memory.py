@@ -335,8 +335,7 @@ def test_lcp_renegotiation_from_the_ac_keeps_the_session():
     pair.advance(2)
     ac_session = next(iter(pair.ac.sessions.values()))
     # The AC sends a fresh Configure-Request while Opened (RFC 1661: renegotiation).
-    ac_session.ppp.lcp._now = pair.now
-    ac_session.ppp.lcp._scr(ac_session.ppp.lcp.state)
+    ac_session.ppp.lcp._send_configure_request(pair.now)
     pair.advance(10)
     assert not pair.events_of(SessionDown) and session.ppp.is_up
     assert len(pair.events_of(LinkUp)) == 2 and len(pair.events_of(AuthDone)) == 2
