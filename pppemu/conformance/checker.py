@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pppemu.conformance import auth, ipcp, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
 from pppemu.conformance.catalog import RULES, Violation
 from pppemu.conformance.model import AC, CLIENT, Frame, Host, Session
-from pppemu.conformance.packet import Ppp
+from pppemu.conformance.packet import ControlPpp, Ppp
 from pppemu.wire import DecodeError, decode_control, decode_options
 from pppemu.wire.const import (
     CONF_ACK,
@@ -161,7 +161,7 @@ class Checker:
             rfc1661.compressed_protocol(self, p)
         rfc1661.rejected_protocol_sent(self, p)
         if protocol == PROTO_LCP or 0x8000 <= protocol <= 0xBFFF:
-            self._control(p)
+            p = self._control(p)
         elif protocol == PROTO_CHAP:
             auth.chap(self, p)
         elif protocol == PROTO_PAP:
@@ -170,25 +170,28 @@ class Checker:
             network.datagram(self, p)
         tracking.remember(p)
 
-    def _control(self, p: Ppp) -> None:
+    def _control(self, p: Ppp) -> Ppp:
+        """Judges an LCP or NCP packet; returns it as a ControlPpp when it decodes as one."""
         try:
-            p.control = decode_control(p.info)
+            control = decode_control(p.info)
         except DecodeError as e:
             self.report_ppp(rfc1661.PACKET_LENGTH, p, f"malformed control packet: {e}")
-            return
-        if p.control.code in (CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ):
+            return p
+        cp = ControlPpp(p.frame, p.session, p.sender, p.receiver, p.protocol, p.info, control)
+        if control.code in (CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ):
             try:
-                p.options = decode_options(p.control.data)
+                cp.options = decode_options(control.data)
             except DecodeError as e:
-                self.report_ppp(rfc1661.OPTION_LENGTH, p, f"{p.control.name}: {e}")
-        rfc1661.control(self, p)
-        if p.protocol == PROTO_LCP:
-            rfc2516.lcp(self, p)
-            rfc4638.lcp(self, p)
+                self.report_ppp(rfc1661.OPTION_LENGTH, cp, f"{control.name}: {e}")
+        rfc1661.control(self, cp)
+        if cp.protocol == PROTO_LCP:
+            rfc2516.lcp(self, cp)
+            rfc4638.lcp(self, cp)
         else:
-            ipcp.control(self, p)
-            ipv6cp.control(self, p)
-        tracking.control(self, p)
+            ipcp.control(self, cp)
+            ipv6cp.control(self, cp)
+        tracking.control(self, cp)
+        return cp
 
 
 def _ethernet(number: int, ts: float, data: bytes) -> Frame | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pppemu.conformance.catalog import MUST, SHOULD, rule
-from pppemu.conformance.packet import Ppp
+from pppemu.conformance.packet import ControlPpp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -48,7 +48,7 @@ def _unusable(address: bytes) -> bool:
     return address == b"\0\0\0\0" or address[0] == 127 or address[0] >= 224
 
 
-def control(chk: Checker, p: Ppp) -> None:
+def control(chk: Checker, p: ControlPpp) -> None:
     if p.protocol != PROTO_IPCP:
         return
     code = p.control.code
@@ -75,7 +75,7 @@ def control(chk: Checker, p: Ppp) -> None:
             chk.report_ppp(ADDRESSES, p, "Configure-Request with the deprecated IP-Addresses option")
 
 
-def _compression(chk: Checker, p: Ppp, value: bytes) -> None:
+def _compression(chk: Checker, p: ControlPpp, value: bytes) -> None:
     what = p.control.name
     if len(value) < 2:
         chk.report_ppp(COMPRESSION_LENGTH, p, f"{what}: IP-Compression-Protocol of length {len(value) + 2}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pppemu.conformance.catalog import MUST, rule
-from pppemu.conformance.packet import Ppp, option
+from pppemu.conformance.packet import ControlPpp, option
 from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REQ, IPV6CP_IFACE_ID, PROTO_IPV6CP
 
@@ -23,7 +23,7 @@ IID_DISTINCT = rule("rfc5072.iid.distinct", "RFC 5072 §4.1", MUST,
 ZERO = bytes(8)
 
 
-def control(chk: Checker, p: Ppp) -> None:
+def control(chk: Checker, p: ControlPpp) -> None:
     if p.protocol != PROTO_IPV6CP:
         return
     code = p.control.code

@@ -35,6 +35,12 @@ class Ppp:
         return self.frame.number
 
 
+@dataclass(slots=True)
+class ControlPpp(Ppp):
+    """An LCP or NCP packet that decoded as a control packet: what the control rules judge."""
+    control: Control
+
+
 def option(options: list[tuple[int, bytes]] | None, opt_type: int) -> bytes | None:
     """The value of the first option of this type, or None."""
     for t, v in options or ():

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pppemu.conformance.catalog import MUST, SHOULD, rule
 from pppemu.conformance.model import Frame, Session
-from pppemu.conformance.packet import Ppp, option
+from pppemu.conformance.packet import ControlPpp, Ppp, option
 from pppemu.wire import DecodeError, decode_options
 from pppemu.wire.const import (
     CODE_REJ,
@@ -142,13 +142,13 @@ def rejected_protocol_sent(chk: Checker, p: Ppp) -> None:
 
 # -- control packets ----------------------------------------------------------------------------
 
-def control(chk: Checker, p: Ppp) -> None:
+def control(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     lcp = p.protocol == PROTO_LCP
     if not lcp:
         _phase(chk, p)
     if p.options is not None and lcp:
-        _lcp_options(chk, p)
+        _lcp_options(chk, p, p.options)
     if c.code == CONF_REQ:
         _configure_request(chk, p)
     elif c.code in (CONF_ACK, CONF_NAK, CONF_REJ):
@@ -168,7 +168,7 @@ def control(chk: Checker, p: Ppp) -> None:
         _echo(chk, p)
 
 
-def _phase(chk: Checker, p: Ppp) -> None:
+def _phase(chk: Checker, p: ControlPpp) -> None:
     lcp = p.sender.lcp()
     name = f"{proto_name(p.protocol)} {p.control.name}"
     if lcp.known and not lcp.opened:
@@ -203,9 +203,9 @@ def _judged_auth(options) -> bool:
     return value is not None and value[:2] in (b"\xc0\x23", b"\xc2\x23")
 
 
-def _lcp_options(chk: Checker, p: Ppp) -> None:
+def _lcp_options(chk: Checker, p: ControlPpp, options: list[tuple[int, bytes]]) -> None:
     code = p.control.code
-    for opt_type, value in p.options:
+    for opt_type, value in options:
         size = _LCP_SIZES.get(opt_type)
         if size and not size[0] <= len(value) + 2 <= size[1] and code != CONF_REJ:
             chk.report_ppp(LCP_OPTION_SIZE, p, f"{p.control.name}: LCP option {opt_type} has length {len(value) + 2}")
@@ -213,7 +213,7 @@ def _lcp_options(chk: Checker, p: Ppp) -> None:
             chk.report_ppp(MAGIC_ZERO, p, f"{p.control.name} with a Magic-Number of zero")
 
 
-def _configure_request(chk: Checker, p: Ppp) -> None:
+def _configure_request(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     mine = p.sender.neg(p.protocol)
     last = mine.last_request
@@ -239,7 +239,7 @@ def _configure_request(chk: Checker, p: Ppp) -> None:
                                          f"answer (Max-Configure {chk.max_configure})")
 
 
-def _configure_reply(chk: Checker, p: Ppp) -> None:
+def _configure_reply(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     theirs = p.receiver.neg(p.protocol)
     rule_id, what = _NAK_OR_REJ[c.code]
@@ -279,7 +279,7 @@ def _verbatim_subsequence(rejected: bytes, request: bytes) -> bool:
     return True
 
 
-def _terminate_request(chk: Checker, p: Ppp) -> None:
+def _terminate_request(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     mine = p.sender.neg(p.protocol)
     name = proto_name(p.protocol)
@@ -296,7 +296,7 @@ def _terminate_request(chk: Checker, p: Ppp) -> None:
                                          f"Terminate-Ack (Max-Terminate {chk.max_terminate})")
 
 
-def _code_reject(chk: Checker, p: Ppp) -> None:
+def _code_reject(chk: Checker, p: ControlPpp) -> None:
     data = p.control.data
     name = proto_name(p.protocol)
     if not data:
@@ -321,7 +321,7 @@ def _copy_of(chk: Checker, p: Ppp, protocol: int, data: bytes, rule_id: str, wha
                    recent[-1][0])
 
 
-def _protocol_reject(chk: Checker, p: Ppp) -> None:
+def _protocol_reject(chk: Checker, p: ControlPpp) -> None:
     data = p.control.data
     lcp = p.sender.lcp()
     if lcp.known and not lcp.opened:
@@ -336,7 +336,7 @@ def _protocol_reject(chk: Checker, p: Ppp) -> None:
     _copy_of(chk, p, rejected, data[2:], PROTREJ_COPY, "Protocol-Reject")
 
 
-def _echo(chk: Checker, p: Ppp) -> None:
+def _echo(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     lcp = p.sender.lcp()
     if lcp.known and not lcp.opened:

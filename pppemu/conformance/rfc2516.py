@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from pppemu.conformance import rfc4638
 from pppemu.conformance.catalog import MUST, SHOULD, rule
-from pppemu.conformance.model import AC, CLIENT, Frame, Sent, Session, pair_label
-from pppemu.conformance.packet import Ppp
+from pppemu.conformance.model import AC, CLIENT, UNKNOWN, Frame, Sent, Session, pair_label
+from pppemu.conformance.packet import ControlPpp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -160,7 +160,7 @@ def _label(chk: Checker, f: Frame, code: int) -> str:
 
 
 def _tags(body: bytes) -> tuple[list[tuple[int, bytes]], str | None]:
-    tags = []
+    tags: list[tuple[int, bytes]] = []
     offset = 0
     while offset < len(body):
         if len(body) - offset < 4:
@@ -313,7 +313,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
 
 def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:
     session = chk.sessions.get(chk.session_key(f, sid))
-    side = session.side(f.src) if session else {AC: AC, CLIENT: CLIENT}.get(chk.roles.get(f.src), "unknown")
+    side = session.side(f.src) if session else chk.roles.get(f.src, UNKNOWN)
     if session is not None:
         label = session.label(f.src, f.dst)
     n = (f.number,)
@@ -385,7 +385,7 @@ def session_traffic(chk: Checker, f: Frame, session: Session) -> bool:
 
 # -- section 7: LCP over PPPoE -------------------------------------------------------------------
 
-def lcp(chk: Checker, p: Ppp) -> None:
+def lcp(chk: Checker, p: ControlPpp) -> None:
     code = p.control.code
     if p.options is None or code not in (CONF_REQ, CONF_ACK, CONF_NAK):
         return

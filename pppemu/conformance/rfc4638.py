@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from pppemu.conformance.catalog import MUST, rule
 from pppemu.conformance.model import AC, CLIENT, Sent
-from pppemu.conformance.packet import Ppp
+from pppemu.conformance.packet import ControlPpp
 from pppemu.wire.const import CONF_ACK, CONF_NAK, CONF_REQ, LCP_MRU, PPPOE_MRU, TAG_PPP_MAX_PAYLOAD
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def reply(chk: Checker, request_: Sent | None, answer: Sent, label: str, names: 
     return min(offered, int.from_bytes(asked, "big"))
 
 
-def lcp(chk: Checker, p: Ppp) -> None:
+def lcp(chk: Checker, p: ControlPpp) -> None:
     limit = p.session.max_payload
     if limit is None or p.options is None or p.control.code not in (CONF_REQ, CONF_ACK, CONF_NAK):
         return

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from pppemu.conformance.model import AC, CLIENT
-from pppemu.conformance.packet import Ppp
+from pppemu.conformance.model import AC, CLIENT, Negotiation
+from pppemu.conformance.packet import ControlPpp, Ppp
 from pppemu.wire.const import (
     CONF_ACK,
     CONF_NAK,
@@ -58,7 +58,7 @@ def put_bounded(d: dict, key, value) -> None:
     d[key] = value
 
 
-def control(chk: Checker, p: Ppp) -> None:
+def control(chk: Checker, p: ControlPpp) -> None:
     c = p.control
     mine = p.sender.neg(p.protocol)
     theirs = p.receiver.neg(p.protocol)
@@ -107,7 +107,7 @@ def control(chk: Checker, p: Ppp) -> None:
             mine.ack_sent = True
             mine.refused = False
             mine.granted = p.options
-            if current and theirs.last_request[1] == c.data:
+            if theirs.last_request is not None and theirs.last_request[:2] == (c.ident, c.data):
                 theirs.ack_rcvd = True
                 theirs.acked = p.options
         else:
@@ -132,7 +132,7 @@ def control(chk: Checker, p: Ppp) -> None:
         p.receiver.stopped[int.from_bytes(c.data[:2], "big")] = (p.ts, p.number)
 
 
-def _leave(p: Ppp, mine, lcp: bool) -> None:
+def _leave(p: Ppp, mine: Negotiation, lcp: bool) -> None:
     mine.close()
     if lcp:
         p.sender.reset_above_lcp()
