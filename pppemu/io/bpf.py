@@ -24,7 +24,8 @@ Insn = tuple[int, str | int, str | int, int]  # jumps: a label, or 0 for the nex
 
 def assemble(program: list[Insn | str]) -> list[tuple[int, int, int, int]]:
     """Labels are the strings in the list; each names the instruction after it."""
-    labels, code = {}, []
+    labels: dict[str, int] = {}
+    code: list[Insn] = []
     for item in program:
         if isinstance(item, str):
             labels[item] = len(code)
@@ -45,7 +46,7 @@ def attach(sock: socket.socket, program: list[Insn | str]) -> None:
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
 
 
-_END = ["accept", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
+_END: list[Insn | str] = ["accept", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
 
 
 def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:

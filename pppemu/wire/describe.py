@@ -70,15 +70,15 @@ def _ppp(protocol: int, info: bytes) -> str:
             text += f" rejected=0x{pkt.data[:2].hex()}"
         return text.rstrip()
     if protocol == C.PROTO_CHAP:
-        pkt = decode_chap(info)
-        extra = f" name={pkt.name.decode(errors='replace')!r}" if pkt.code in (1, 2) else \
-            f" {pkt.message.decode(errors='replace')!r}"
-        return f"CHAP {CHAP_CODES.get(pkt.code, pkt.code)} id={pkt.ident}{extra}"
+        chap = decode_chap(info)
+        extra = f" name={chap.name.decode(errors='replace')!r}" if chap.code in (1, 2) else \
+            f" {chap.message.decode(errors='replace')!r}"
+        return f"CHAP {CHAP_CODES.get(chap.code, chap.code)} id={chap.ident}{extra}"
     if protocol == C.PROTO_PAP:
-        pkt = decode_pap(info)
-        extra = f" peer-id={pkt.peer_id.decode(errors='replace')!r}" if pkt.code == 1 else \
-            f" {pkt.message.decode(errors='replace')!r}"
-        return f"PAP {PAP_CODES.get(pkt.code, pkt.code)} id={pkt.ident}{extra}"
+        pap = decode_pap(info)
+        extra = f" peer-id={pap.peer_id.decode(errors='replace')!r}" if pap.code == 1 else \
+            f" {pap.message.decode(errors='replace')!r}"
+        return f"PAP {PAP_CODES.get(pap.code, pap.code)} id={pap.ident}{extra}"
     return f"{name} {len(info)} bytes"
 
 
