@@ -9,9 +9,9 @@ import itertools
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address
 
 from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionKey, SessionUp
-from pppemu.ppp.ipcp import ip_bytes
 from pppemu.ppp.session import Phase, PppConfig
 from pppemu.pppoe.admission import DiscoveryGuard
 from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
@@ -58,7 +58,7 @@ class AcRole(Endpoint):
         self.secrets = secrets
         if secrets is not None:
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
-        self.cookies = CookieJar(self.rng.randbytes(32))
+        self.cookies: CookieJar[PppoeSession] = CookieJar(self.rng.randbytes(32))
         self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
         self.sessions: dict[tuple[bytes, int], PppoeSession] = {}  # by (peer MAC, session id)
         self.by_address: dict[bytes, PppoeSession] = {}  # packed IPv4 -> session, for the data plane
@@ -119,14 +119,14 @@ class AcRole(Endpoint):
     def _on_padr(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
         peer, host_uniq, cookie = eth.src, pkt.tag(C.TAG_HOST_UNIQ), pkt.tag(C.TAG_AC_COOKIE)
         epoch = self.cookies.epoch(peer, host_uniq, cookie, now)
-        if epoch is None:
+        if cookie is None or epoch is None:
             self.counters["padr.bad_cookie"] += 1
             return
         opened = self.cookies.spent(cookie, epoch)
         if opened is None and not self.guard.padr_ok(now):
             return
         if opened is not None:
-            if not opened.gone and opened.ppp.phase == Phase.ESTABLISH:
+            if not opened.gone and opened.ppp is not None and opened.ppp.phase == Phase.ESTABLISH:
                 # Our PADS was lost and the host asks again: same answer, no second session.
                 self._send_pads(opened, pkt)
             else:
@@ -145,9 +145,8 @@ class AcRole(Endpoint):
                 self.per_mac.get(peer, 0) >= self.config.max_sessions_per_mac:
             error = (C.TAG_AC_SYSTEM_ERROR, b"too many sessions for this MAC")
         session_id = None if error else self._allocate_id(peer)
-        if session_id is None and error is None:
-            error = (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
-        if error:
+        if session_id is None:
+            error = error or (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
             self.counters["padr.refused"] += 1
             tags = self._base_tags(pkt) + echo_tags(pkt) + [error]
             self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
@@ -197,7 +196,7 @@ class AcRole(Endpoint):
         if isinstance(event, SessionUp):
             self.in_setup -= 1
             if session.address:
-                self.by_address[ip_bytes(session.address)] = session
+                self.by_address[IPv4Address(session.address).packed] = session
         elif isinstance(event, Packet) and self.config.answer_ping and session.ppp is not None:
             reply = icmp.echo_reply_for(event.data, self.config.ppp.local_ip)
             if reply is not None:
@@ -211,8 +210,9 @@ class AcRole(Endpoint):
     def session_ended(self, session: PppoeSession) -> None:
         if session.address:
             self.pool.release(session.address)
-            if self.by_address.get(ip_bytes(session.address)) is session:
-                del self.by_address[ip_bytes(session.address)]
+            packed = IPv4Address(session.address).packed
+            if self.by_address.get(packed) is session:
+                del self.by_address[packed]
         self.sessions.pop((session.peer_mac, session.session_id), None)
         if session.up_at is None:
             self.in_setup -= 1

@@ -44,11 +44,12 @@ class ClientRole(Endpoint):
     def add_session(self, mac: bytes, now: float, *, username: str | None = None,
                     password: str | None = None, extra_tags: tuple = (), start: bool = True) -> PppoeSession:
         number = len(self.sessions) + 1
-        session = PppoeSession(self, SessionKey(number, mac_str(mac)), mac, b"", now, host_uniq=self.rng.randbytes(8))
+        host_uniq = self.rng.randbytes(8)
+        session = PppoeSession(self, SessionKey(number, mac_str(mac)), mac, b"", now, host_uniq=host_uniq)
         session.started_at = None  # set when discovery starts
         config = self.config
         session.discovery = DiscoveryClient(
-            mac, session.host_uniq, lambda dst, pkt: self.send_discovery(mac, dst, pkt),
+            mac, host_uniq, lambda dst, pkt: self.send_discovery(mac, dst, pkt),
             service_name=config.service_name, ac_name=config.ac_name, max_payload=config.max_payload,
             extra_tags=tuple(config.extra_tags) + tuple(extra_tags), timers=config.discovery)
         if username is not None or password is not None:
@@ -56,7 +57,7 @@ class ClientRole(Endpoint):
                 config.ppp, username=username if username is not None else config.ppp.username,
                 password=password if password is not None else config.ppp.password)
         self.sessions[number] = session
-        self.by_host_uniq[session.host_uniq] = session
+        self.by_host_uniq[host_uniq] = session
         if start:
             self.start_session(session, now)
         return session

@@ -7,6 +7,7 @@ import itertools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import BROADCAST
@@ -177,7 +178,10 @@ class DiscoveryClient:
         return Discovery(C.PADT, self.session_id, tags)
 
 
-class CookieJar:
+Opened = TypeVar("Opened")  # what a redeemed cookie opened (the AC's session)
+
+
+class CookieJar(Generic[Opened]):
     """AC-Cookies that cost no memory until a PADR redeems one.
 
     A cookie is a nonce and an HMAC over the nonce, the host's MAC, its Host-Uniq and
@@ -193,7 +197,7 @@ class CookieJar:
     def __init__(self, key: bytes, window: float = 60.0):
         self.key, self.window = key, window
         self._nonces = itertools.count(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
-        self._spent: dict[int, dict[bytes, object]] = {}  # window -> cookie -> what it opened
+        self._spent: dict[int, dict[bytes, Opened]] = {}  # window -> cookie -> what it opened
 
     def _digest(self, nonce: bytes, mac: bytes, host_uniq: bytes, epoch: int) -> bytes:
         message = nonce + mac + struct.pack("!qH", epoch, len(host_uniq)) + host_uniq
@@ -217,11 +221,11 @@ class CookieJar:
     def valid(self, mac: bytes, host_uniq: bytes | None, cookie: bytes | None, now: float) -> bool:
         return self.epoch(mac, host_uniq, cookie, now) is not None
 
-    def spent(self, cookie: bytes, epoch: int) -> object | None:
+    def spent(self, cookie: bytes, epoch: int) -> Opened | None:
         """What a redeemed cookie opened, or None if it was never redeemed."""
         return self._spent.get(epoch, {}).get(cookie)
 
-    def spend(self, cookie: bytes, epoch: int, opened: object, now: float) -> None:
+    def spend(self, cookie: bytes, epoch: int, opened: Opened, now: float) -> None:
         current = int(now // self.window)
         for old in [e for e in self._spent if e < current - 1]:
             del self._spent[old]  # expired cookies cannot come back: forget them

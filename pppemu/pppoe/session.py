@@ -75,7 +75,7 @@ class PppoeSession:
     def tick(self, now: float) -> None:
         if self.up_at is None and self.setup_deadline is not None and now >= self.setup_deadline:
             # Whatever the peer keeps acknowledging: a session that is not up by now never will be.
-            assert self.ppp is not None
+            assert self.ppp is not None and self.started_at is not None  # the AC's: it starts at the PADR
             self.ppp.lower_down(now, f"setup not complete within {self.setup_deadline - self.started_at:g} s")
         elif self.ppp is not None:
             self.ppp.tick(now)
