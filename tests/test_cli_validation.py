@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pppemu.app.cli import app
 from pppemu.app.console import Console
-from pppemu.app.run_client import write_report
+from pppemu.app.runner import write_report
 from pppemu.io.link import LinkError
 from pppemu.io.pcap import PcapWriter
 from pppemu.ppp.session import PppConfig

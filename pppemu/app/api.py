@@ -24,6 +24,8 @@ from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import mac_bytes
 
+PPP = PppConfig()  # the engine's defaults, the command line's too
+
 
 class PPPoEError(Exception):
     """The session could not be brought up, or was lost; the message says why."""
@@ -32,8 +34,9 @@ class PPPoEError(Exception):
 class PPPoESession:
     def __init__(self, iface: str, username: str, password: str, *, auth: str = "any",
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
-                 mru: int = C.PPPOE_MRU, echo_interval: float = 30.0, echo_failure: int = 3,
-                 ipv6: bool = False, pcap: str | None = None, verbose: bool = False, conformance: bool = False):
+                 mru: int = PPP.mru, echo_interval: float = PPP.echo_interval,
+                 echo_failure: int = PPP.echo_failure, ipv6: bool = PPP.ipv6, pcap: str | None = None,
+                 verbose: bool = False, conformance: bool = False):
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)

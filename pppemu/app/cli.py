@@ -4,19 +4,30 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 
 from pppemu.app.console import setup_logging
+from pppemu.app.run_client import DEFAULT_MAC_BASE, ClientRun
+from pppemu.app.runner import Outputs
+from pppemu.errors import ConfigError
 from pppemu.io.link import LinkError
+from pppemu.ppp.lcp import accepted_auth
+from pppemu.ppp.session import PppConfig
+from pppemu.pppoe.ac import AcConfig
+from pppemu.pppoe.client import ClientConfig
 from pppemu.pppoe.credentials import SecretsError
 from pppemu.pppoe.pool import PoolError
+from pppemu.wire import const as C
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
 MAX_SESSIONS = 200_000  # per client process; memory grows with the sessions up
 MAX_RATE = 1e6          # sessions (or discovery packets) per second: beyond any link
 DAY = 86400.0
+CONFIG_ERRORS = (ConfigError, LinkError, PoolError, SecretsError)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
     "pppemu: a both-ends PPPoE emulator in user space. `client` brings up a subscriber session "
@@ -114,53 +125,67 @@ def check_ip(value: str, option: str) -> str:
     return str(address)
 
 
+# Every default is the engine's or the run's own, shown in --help from there.
+PPP = PppConfig()
+AC = AcConfig()
+CLIENT_RUN = ClientRun(iface="")
+CONFORMANCE_HELP = ("Judge every frame sent and received against the RFCs (RFC 2516, 1661, 1994, 1334, 1332, "
+                    "1877, 5072, 4638); print the violations of both sides at exit and add them to the JSON report.")
+Report = Annotated[str | None, typer.Option(help="Write a JSON report here at exit.")]
+Pcap = Annotated[str | None, typer.Option(help="Write every frame sent and received to this pcap file.")]
+Conformance = Annotated[bool, typer.Option(help=CONFORMANCE_HELP)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every frame, decoded.")]
+
+
 @app.command()
 def client(
-    iface: str = typer.Option(..., "--iface", "-i", help="Ethernet interface facing the access concentrator."),
-    user: str = typer.Option(..., "--user", "-u", help="Username for CHAP/PAP."),
-    password: str = typer.Option(..., "--password", "-p", help="Password (CHAP secret)."),
-    auth: ClientAuth = typer.Option(ClientAuth.any, help="Authentication we agree to do when the AC asks."),
-    service: str = typer.Option("", help="Service-Name to request (empty: any)."),
-    ac_name: str | None = typer.Option(None, help="Only accept a PADO from this AC-Name."),
-    mru: int = typer.Option(1492, min=128, max=MAX_PAYLOAD,
-                            help="MRU to request (1492 is the PPPoE maximum without RFC 4638; more needs "
-                                 "--max-payload)."),
-    max_payload: int | None = typer.Option(None, min=1493, max=MAX_PAYLOAD,
-                                           help="Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; needs an "
-                                                "interface MTU of payload+8)."),
-    ping: int = typer.Option(0, min=0, max=10000,
-                             help="Ping the gateway this many times through the session. A probe counts as "
-                                  "answered if any of up to 3 transmissions, 1 s apart, gets a reply (a peer "
-                                  "may drop the first echo while it brings its interface up)."),
-    duration: float | None = typer.Option(None, min=0, max=365 * DAY,
-                                          help="Seconds to hold the session up (default: until Ctrl-C)."),
-    echo_interval: float = typer.Option(30.0, min=0, max=DAY, help="Seconds between LCP Echo-Requests (0: off)."),
-    echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before the peer is declared "
-                                                              "dead."),
-    ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP (interface identifiers)."),
-    timeout: float = typer.Option(60.0, min=0.001, max=DAY, help="Seconds allowed for the session to come up."),
-    sessions: int = typer.Option(1, min=1, max=MAX_SESSIONS,
-                                 help=f"Number of subscribers to emulate, each with its own MAC (at most "
-                                      f"{MAX_SESSIONS:,}: about 11 KiB each while up)."),
-    mac_base: str | None = typer.Option(None, help="First subscriber MAC, stepped by one per session "
-                                           "(default: the interface's MAC for one session, "
-                                           "02:50:50:00:00:01 for several)."),
-    rate: float = typer.Option(0.0, min=0, max=MAX_RATE, help="Sessions started per second (0: as fast as possible)."),
-    max_outstanding: int = typer.Option(0, min=0, help="Sessions in setup at once (0: no limit)."),
-    stop_rate: float = typer.Option(0.0, min=0, max=MAX_RATE,
-                                    help="Sessions terminated per second at the end (0: all at once)."),
-    tun: str | None = typer.Option(None, help="Create this TUN device with the session's address, so "
-                                      "ordinary tools run over the session (one session only)."),
-    default_route: bool = typer.Option(False, help="With --tun: route everything through the session."),
-    circuit_id: str | None = typer.Option(None, help="Agent-Circuit-Id sent in PADI/PADR (TR-101 "
-                                             "Vendor-Specific tag); may contain {n}."),
-    remote_id: str | None = typer.Option(None, help="Agent-Remote-Id sent likewise; may contain {n}."),
-    report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
-    pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
-    conformance: bool = typer.Option(False, help="Judge every frame sent and received against the RFCs "
-                                     "(RFC 2516, 1661, 1994, 1334, 1332, 1877, 5072, 4638); print the "
-                                     "violations of both sides at exit and add them to the JSON report."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
+    iface: Annotated[str, typer.Option("--iface", "-i", help="Ethernet interface facing the access concentrator.")],
+    user: Annotated[str, typer.Option("--user", "-u", help="Username for CHAP/PAP.")],
+    password: Annotated[str, typer.Option("--password", "-p", help="Password (CHAP secret).")],
+    auth: Annotated[ClientAuth, typer.Option(help="Authentication we agree to do when the AC asks.")] = ClientAuth.any,
+    service: Annotated[str, typer.Option(help="Service-Name to request (empty: any).")] = "",
+    ac_name: Annotated[str | None, typer.Option(help="Only accept a PADO from this AC-Name.")] = None,
+    mru: Annotated[int, typer.Option(min=128, max=MAX_PAYLOAD, help=(
+        "MRU to request (1492 is the PPPoE maximum without RFC 4638; more needs --max-payload)."))] = PPP.mru,
+    max_payload: Annotated[int | None, typer.Option(min=1493, max=MAX_PAYLOAD, help=(
+        "Ask for RFC 4638 PPP-Max-Payload (e.g. 1500; needs an interface MTU of payload+8)."))] = None,
+    ping: Annotated[int, typer.Option(min=0, max=10000, help=(
+        "Ping the gateway this many times through the session. A probe counts as answered if any of up to "
+        "3 transmissions, 1 s apart, gets a reply (a peer may drop the first echo while it brings its "
+        "interface up)."))] = CLIENT_RUN.ping,
+    duration: Annotated[float | None, typer.Option(min=0, max=365 * DAY, help=(
+        "Seconds to hold the session up (default: until Ctrl-C)."))] = CLIENT_RUN.duration,
+    echo_interval: Annotated[float, typer.Option(min=0, max=DAY, help=(
+        "Seconds between LCP Echo-Requests (0: off)."))] = PPP.echo_interval,
+    echo_failure: Annotated[int, typer.Option(min=1, max=255, help=(
+        "Unanswered echoes before the peer is declared dead."))] = PPP.echo_failure,
+    ipv6: Annotated[bool, typer.Option(help="Also negotiate IPv6CP (interface identifiers).")] = PPP.ipv6,
+    timeout: Annotated[float, typer.Option(min=0.001, max=DAY, help=(
+        "Seconds allowed for the session to come up."))] = CLIENT_RUN.setup_timeout,
+    sessions: Annotated[int, typer.Option(min=1, max=MAX_SESSIONS, help=(
+        f"Number of subscribers to emulate, each with its own MAC (at most {MAX_SESSIONS:,}: about 11 KiB "
+        f"each while up)."))] = CLIENT_RUN.sessions,
+    mac_base: Annotated[str | None, typer.Option(help=(
+        f"First subscriber MAC, stepped by one per session (default: the interface's MAC for one session, "
+        f"{DEFAULT_MAC_BASE} for several)."))] = None,
+    rate: Annotated[float, typer.Option(min=0, max=MAX_RATE, help=(
+        "Sessions started per second (0: as fast as possible)."))] = CLIENT_RUN.rate,
+    max_outstanding: Annotated[int, typer.Option(min=0, help=(
+        "Sessions in setup at once (0: no limit)."))] = CLIENT_RUN.max_outstanding,
+    stop_rate: Annotated[float, typer.Option(min=0, max=MAX_RATE, help=(
+        "Sessions terminated per second at the end (0: all at once)."))] = CLIENT_RUN.stop_rate,
+    tun: Annotated[str | None, typer.Option(help=(
+        "Create this TUN device with the session's address, so ordinary tools run over the session "
+        "(one session only)."))] = None,
+    default_route: Annotated[bool, typer.Option(help=(
+        "With --tun: route everything through the session."))] = CLIENT_RUN.default_route,
+    circuit_id: Annotated[str | None, typer.Option(help=(
+        "Agent-Circuit-Id sent in PADI/PADR (TR-101 Vendor-Specific tag); may contain {n}."))] = None,
+    remote_id: Annotated[str | None, typer.Option(help="Agent-Remote-Id sent likewise; may contain {n}.")] = None,
+    report: Report = None,
+    pcap: Pcap = None,
+    conformance: Conformance = False,
+    verbose: Verbose = False,
 ):
     """Bring up subscriber sessions, print each phase, optionally ping the gateway, then terminate.
 
@@ -169,9 +194,9 @@ def client(
     closed by us; 1 a session failed or was lost (the reason is printed); 2 bad configuration;
     3 the session came up but a ping probe went unanswered after its 3 tries.
     """
-    from pppemu.app import run_client as cmd_client
+    from pppemu.app import run_client
     setup_logging(verbose)
-    if mru > (max_payload or 1492):
+    if mru > (max_payload or C.PPPOE_MRU):
         fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
     if sessions > 1 and (tun or ping):
         fail("--tun and --ping work with a single session")
@@ -187,75 +212,81 @@ def client(
     check_text("--ac-name", ac_name)
     check_tun(tun)
     check_outputs(report, pcap)
-    opts = cmd_client.ClientOptions(
-        iface=iface, user=user, password=password, auth=auth.value, service=service, ac_name=ac_name,
-        mru=mru, max_payload=max_payload, ping=ping, duration=duration, report=report, pcap=pcap,
-        verbose=verbose, echo_interval=echo_interval, echo_failure=echo_failure, ipv6=ipv6,
-        setup_timeout=timeout, sessions=sessions, mac_base=mac_base, rate=rate,
-        max_outstanding=max_outstanding, stop_rate=stop_rate, tun=tun, default_route=default_route,
-        circuit_id=circuit_id, remote_id=remote_id, conformance=conformance)
+    ppp = PppConfig(mru=mru, username=user, password=password, accept_auth=accepted_auth(auth.value), ipv6=ipv6,
+                    echo_interval=echo_interval, echo_failure=echo_failure)
+    config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload)
+    plan = run_client.ClientRun(
+        iface=iface, sessions=sessions, mac_base=mac_base, rate=rate, max_outstanding=max_outstanding,
+        stop_rate=stop_rate, setup_timeout=timeout, duration=duration, ping=ping, tun=tun,
+        default_route=default_route, circuit_id=circuit_id, remote_id=remote_id,
+        outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance))
     try:
-        code = cmd_client.run(opts)
-    except LinkError as exc:
+        code = run_client.run(plan, config)
+    except CONFIG_ERRORS as exc:
         fail(str(exc))
     raise typer.Exit(code)
 
 
 @app.command()
 def ac(
-    iface: str = typer.Option(..., "--iface", "-i", help="Ethernet interface facing the clients."),
-    local_ip: str = typer.Option(..., help="The AC's own address: the clients' gateway."),
-    pool: list[str] = typer.Option(..., help="Client addresses: a range 10.0.0.100-10.0.0.199 or a CIDR "
-                                             "10.100.0.0/16, given once. Addresses no host holds (loopback, "
-                                             "multicast, reserved) are skipped."),
-    dns: list[str] = typer.Option([], help="DNS server handed out by IPCP (repeat for a second one)."),
-    ac_name: str = typer.Option("pppemu", help="AC-Name in PADO/PADS, and the CHAP name."),
-    service: list[str] = typer.Option([], help="Service-Name offered (repeat; default: accept any)."),
-    auth: AcAuth = typer.Option(AcAuth.chap, help="Authentication demanded of clients."),
-    secrets: str | None = typer.Option(None, help="pppd-style secrets file: 'client server secret' lines."),
-    user: str | None = typer.Option(None, help="A single accepted username (instead of --secrets)."),
-    password: str | None = typer.Option(None, help="Its password."),
-    echo_interval: float = typer.Option(30.0, min=0, max=DAY,
-                                        help="Seconds between LCP Echo-Requests per session (0: off)."),
-    echo_failure: int = typer.Option(3, min=1, max=255, help="Unanswered echoes before a session is dropped."),
-    max_sessions: int = typer.Option(65534, min=1, max=65534, help="Refuse sessions beyond this many."),
-    max_sessions_per_mac: int = typer.Option(
-        4, min=0, help="Refuse a MAC more sessions than this (0: no limit). A CPE needs one, two while an old "
-                       "session times out after a reconnect; 4 stops one host from taking the pool. Behind a "
-                       "PPPoE relay every host shares the relay's MAC: raise it or turn it off there."),
-    max_setup: int = typer.Option(
-        1000, min=0, help="Sessions in setup (PADR to IPCP up) at once; beyond it PADIs and PADRs go unanswered "
-                          "and the hosts retransmit (0: no limit). Enough for a load test at 1000 setups/s, few "
-                          "enough that half-open sessions cannot pile up."),
-    setup_timeout: float = typer.Option(
-        30.0, min=1, max=3600, help="Seconds from PADR to IPCP up; a session not up by then is ended with a PADT "
-                                    "and frees everything it held, whatever the peer keeps acknowledging. 30 s "
-                                    "covers LCP's 10 Configure-Requests 3 s apart."),
-    discovery_rate: float = typer.Option(
-        2000.0, min=0, max=MAX_RATE, help="PADIs answered per second, and PADRs, overall (token buckets; 0: no limit). "
-                                     "A host that retransmits its PADI is served before first-time MACs, so a "
-                                     "flood from random MACs cannot lock real hosts out."),
-    mac_discovery_rate: float = typer.Option(
-        2.0, min=0, max=MAX_RATE, help="PADIs + PADRs per second from one MAC, in bursts of 10 (0: no limit). A host "
-                                  "retransmits at most once a second."),
-    mru: int = typer.Option(1492, min=128, max=1492, help="MRU to request (at most 1492, RFC 2516 section 7)."),
-    ipv6: bool = typer.Option(False, help="Also negotiate IPv6CP."),
-    tun: str | None = typer.Option(None, help="Create this TUN device holding --local-ip with routes to the "
-                                      "pool: the AC becomes a real gateway for its subscribers."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per session event (for thousands); "
-                               "a status line every 10 s instead."),
-    report: str | None = typer.Option(None, help="Write a JSON report here at exit."),
-    pcap: str | None = typer.Option(None, help="Write every frame sent and received to this pcap file."),
-    conformance: bool = typer.Option(False, help="Judge every frame sent and received against the RFCs "
-                                     "(RFC 2516, 1661, 1994, 1334, 1332, 1877, 5072, 4638); print the "
-                                     "violations of both sides at exit and add them to the JSON report."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every frame, decoded."),
+    iface: Annotated[str, typer.Option("--iface", "-i", help="Ethernet interface facing the clients.")],
+    local_ip: Annotated[str, typer.Option(help="The AC's own address: the clients' gateway.")],
+    pool: Annotated[list[str], typer.Option(help=(
+        "Client addresses: a range 10.0.0.100-10.0.0.199 or a CIDR 10.100.0.0/16, given once. Addresses no "
+        "host holds (loopback, multicast, reserved) are skipped."))],
+    dns: Annotated[list[str], typer.Option(help=(
+        "DNS server handed out by IPCP (repeat for a second one)."))] = [],  # noqa: B006 (typer copies it)
+    ac_name: Annotated[str, typer.Option(help="AC-Name in PADO/PADS, and the CHAP name.")] = AC.ac_name,
+    service: Annotated[list[str], typer.Option(help=(
+        "Service-Name offered (repeat; default: accept any)."))] = [],  # noqa: B006
+    auth: Annotated[AcAuth, typer.Option(help="Authentication demanded of clients.")] = AcAuth.chap,
+    secrets: Annotated[str | None, typer.Option(help=(
+        "pppd-style secrets file: 'client server secret' lines."))] = None,
+    user: Annotated[str | None, typer.Option(help="A single accepted username (instead of --secrets).")] = None,
+    password: Annotated[str | None, typer.Option(help="Its password.")] = None,
+    echo_interval: Annotated[float, typer.Option(min=0, max=DAY, help=(
+        "Seconds between LCP Echo-Requests per session (0: off)."))] = AC.ppp.echo_interval,
+    echo_failure: Annotated[int, typer.Option(min=1, max=255, help=(
+        "Unanswered echoes before a session is dropped."))] = AC.ppp.echo_failure,
+    max_sessions: Annotated[int, typer.Option(min=1, max=65534, help=(
+        "Refuse sessions beyond this many."))] = AC.max_sessions,
+    max_sessions_per_mac: Annotated[int, typer.Option(min=0, help=(
+        "Refuse a MAC more sessions than this (0: no limit). A CPE needs one, two while an old session times "
+        "out after a reconnect; 4 stops one host from taking the pool. Behind a PPPoE relay every host shares "
+        "the relay's MAC: raise it or turn it off there."))] = AC.max_sessions_per_mac,
+    max_setup: Annotated[int, typer.Option(min=0, help=(
+        "Sessions in setup (PADR to IPCP up) at once; beyond it PADIs and PADRs go unanswered and the hosts "
+        "retransmit (0: no limit). Enough for a load test at 1000 setups/s, few enough that half-open sessions "
+        "cannot pile up."))] = AC.max_setup,
+    setup_timeout: Annotated[float, typer.Option(min=1, max=3600, help=(
+        "Seconds from PADR to IPCP up; a session not up by then is ended with a PADT and frees everything it "
+        "held, whatever the peer keeps acknowledging. 30 s covers LCP's 10 Configure-Requests 3 s "
+        "apart."))] = AC.setup_timeout,
+    discovery_rate: Annotated[float, typer.Option(min=0, max=MAX_RATE, help=(
+        "PADIs answered per second, and PADRs, overall (token buckets; 0: no limit). A host that retransmits "
+        "its PADI is served before first-time MACs, so a flood from random MACs cannot lock real hosts "
+        "out."))] = AC.discovery_rate,
+    mac_discovery_rate: Annotated[float, typer.Option(min=0, max=MAX_RATE, help=(
+        "PADIs + PADRs per second from one MAC, in bursts of 10 (0: no limit). A host retransmits at most "
+        "once a second."))] = AC.mac_discovery_rate,
+    mru: Annotated[int, typer.Option(min=128, max=C.PPPOE_MRU, help=(
+        "MRU to request (at most 1492, RFC 2516 section 7)."))] = AC.ppp.mru,
+    ipv6: Annotated[bool, typer.Option(help="Also negotiate IPv6CP.")] = AC.ppp.ipv6,
+    tun: Annotated[str | None, typer.Option(help=(
+        "Create this TUN device holding --local-ip with routes to the pool: the AC becomes a real gateway for "
+        "its subscribers."))] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=(
+        "No line per session event (for thousands); a status line every 10 s instead."))] = False,
+    report: Report = None,
+    pcap: Pcap = None,
+    conformance: Conformance = False,
+    verbose: Verbose = False,
 ):
     """Serve PPPoE sessions until SIGINT/SIGTERM, then send Terminate-Request and PADT to each and exit 0.
 
     Answers ICMP echo requests to --local-ip from user space, so clients can ping their gateway.
     """
-    from pppemu.app import run_ac as cmd_ac
+    from pppemu.app import run_ac
     setup_logging(verbose)
     if len(dns) > 2:
         fail("IPCP carries at most two DNS servers")
@@ -272,18 +303,18 @@ def ac(
     check_text("--password", password, 255)
     check_tun(tun)
     check_outputs(report, pcap)
-    opts = cmd_ac.AcOptions(
-        iface=iface, local_ip=check_ip(local_ip, "--local-ip"), pool=pool[0],
-        dns=tuple(check_ip(d, "--dns") for d in dns), ac_name=ac_name, services=tuple(service),
-        auth=auth.value, secrets_file=secrets, user=user, password=password, echo_interval=echo_interval,
-        echo_failure=echo_failure, max_sessions=max_sessions, max_sessions_per_mac=max_sessions_per_mac,
-        max_setup=max_setup, setup_timeout=setup_timeout, discovery_rate=discovery_rate,
-        mac_discovery_rate=mac_discovery_rate,
-        mru=mru, ipv6=ipv6, tun=tun, report=report, pcap=pcap, verbose=verbose, quiet=quiet,
-        conformance=conformance)
+    ppp = replace(AC.ppp, mru=mru, require_auth=auth.value, auth_name=ac_name,
+                  local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
+                  ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)
+    config = AcConfig(ac_name=ac_name, services=tuple(service), pool=pool[0], ppp=ppp, max_sessions=max_sessions,
+                      max_sessions_per_mac=max_sessions_per_mac, max_setup=max_setup, setup_timeout=setup_timeout,
+                      discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate)
+    plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
+                        outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
+                                        quiet=quiet))
     try:
-        code = cmd_ac.run(opts)
-    except (LinkError, PoolError, SecretsError, cmd_ac.ConfigError) as exc:
+        code = run_ac.run(plan, config)
+    except CONFIG_ERRORS as exc:
         fail(str(exc))
     raise typer.Exit(code)
 
