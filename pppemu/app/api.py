@@ -21,6 +21,7 @@ from pppemu.ppp.events import Packet, SessionDown, SessionUp
 from pppemu.ppp.lcp import accepted_auth
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.client import ClientConfig, ClientRole
+from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import mac_bytes
 
@@ -51,7 +52,7 @@ class PPPoESession:
         self._down = threading.Event()
         self._up_event: SessionUp | None = None
         self.down_reason: str | None = None
-        self._session = None
+        self._session: PppoeSession | None = None
         self._closed = False
 
     # ---- runs on the loop thread
@@ -97,10 +98,12 @@ class PPPoESession:
         return self._up_event
 
     def ip(self) -> str:
-        return self._require_up().ip
+        """Our address, as IPCP agreed it."""
+        return self._require_up().ip or ""
 
     def gw(self) -> str:
-        return self._require_up().gateway
+        """The peer's address: the gateway."""
+        return self._require_up().gateway or ""
 
     def dns(self) -> list[str]:
         return list(self._require_up().dns)
@@ -116,7 +119,12 @@ class PPPoESession:
             raise PPPoEError(f"session is down: {self.down_reason}")
         data = bytes(packet)
         protocol = C.PROTO_IPV6 if data and data[0] >> 4 == 6 else C.PROTO_IPV4
-        self._loop.call_soon(lambda: self._role.send_packet(self._session, protocol, data))
+        session = self._session
+        assert session is not None  # up, so started
+
+        def send() -> None:
+            self._role.send_packet(session, protocol, data)  # False if it went down meanwhile: nothing to do
+        self._loop.call_soon(send)
 
     def recv_queuelen(self) -> int:
         """How many received packets wait in the queue."""

@@ -62,6 +62,7 @@ def run(plan: AcRun, config: AcConfig) -> int:
     role = AcRole(replace(config, mac=link.mac), secrets)
     tun = Tun(plan.tun) if plan.tun else None
     if tun is not None:
+        assert ppp.local_ip is not None  # the command line requires --local-ip
         tun.configure_ac(ppp.local_ip, role.pool.bounds, ppp.mru)
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
 

@@ -116,7 +116,7 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
     def start_session(n: int, now: float) -> None:
         number = str(n + 1)  # what {n} stands for
         mac = link.mac if mac_base is None else session_mac(mac_base, n)
-        tags = ()
+        tags: tuple[tuple[int, bytes], ...] = ()
         if plan.circuit_id or plan.remote_id:
             tags = (line_id_tag((plan.circuit_id or "").replace("{n}", number),
                                 (plan.remote_id or "").replace("{n}", number)),)
@@ -140,7 +140,8 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
                     role.send_packet(session, C.PROTO_IPV6 if packet[0] >> 4 == 6 else C.PROTO_IPV4, packet)
         loop.add_reader(tun, from_kernel)
 
-    who = f"{plan.sessions} sessions from {mac_str(mac_base)} up" if many else mac_str(mac_base or link.mac)
+    first = mac_base or link.mac
+    who = f"{plan.sessions} sessions from {mac_str(first)} up" if many else mac_str(first)
     console.say(f"client on {plan.iface} ({who}): sending PADI")
     exit_code = EXIT_OK
     with runner:
