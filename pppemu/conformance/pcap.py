@@ -60,7 +60,7 @@ class _Collect(logging.Handler):
 
 
 @contextlib.contextmanager
-def _scapy_warnings():
+def _scapy_warnings() -> Iterator[list[str]]:
     """Scapy's warnings about the file, collected instead of printed (all of them: its
     filter of repeated warnings is off meanwhile)."""
     from scapy.config import conf

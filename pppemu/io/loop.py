@@ -22,7 +22,7 @@ from pppemu.io.pcap import PcapWriter
 from pppemu.wire.describe import describe_frame
 
 if TYPE_CHECKING:
-    from pppemu.pppoe.endpoint import Endpoint
+    from pppemu.pppoe.endpoint import Endpoint, Timer
 
 log = logging.getLogger("pppemu.wire")
 
@@ -48,13 +48,13 @@ class EventLoop:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
-        self._calls: deque[Callable[[], None]] = deque()
-        self.timers: list = []  # extra objects with .deadline and .tick(now), e.g. pacers
+        self._calls: deque[Callable[[], object]] = deque()  # results are ignored
+        self.timers: list[Timer] = []  # extra timers beside the role's, e.g. pacers
         self._stopping = False
         self.thread: threading.Thread | None = None
 
     # ---- other threads and signal handlers talk to the loop through these
-    def call_soon(self, fn: Callable[[], None]) -> None:
+    def call_soon(self, fn: Callable[[], object]) -> None:
         self._calls.append(fn)
         self.wake()
 

@@ -13,7 +13,7 @@ import logging
 import struct
 from collections import Counter, deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pppemu.ppp.events import Event
 from pppemu.wire import const as C
@@ -31,6 +31,23 @@ _TX_KEYS = {p: "tx." + name for p, name in C.PROTO_NAMES.items()}
 _RX_KEYS = {0x21: "rx.IPv4", 0x57: "rx.IPv6"}
 
 
+class Timer(Protocol):
+    """Something with a deadline, ticked once the deadline has passed."""
+
+    @property
+    def deadline(self) -> float | None: ...  # None: nothing to wait for
+
+    def tick(self, now: float) -> None: ...
+
+
+class HeapTimer(Timer, Protocol):
+    """A timer the endpoint's heap holds (a PppoeSession): the heap entry is valid while
+    `scheduled` still equals its deadline and the timer is not `gone`."""
+
+    scheduled: float | None
+    gone: bool
+
+
 class Endpoint:
     """One end of the wire with many PPPoE sessions: frames in and out, the timer heap,
     counters, and the lookup of the session a frame belongs to. ClientRole and AcRole
@@ -44,7 +61,7 @@ class Endpoint:
         self.events: deque[Event] = deque()
         self.counters: Counter[str] = Counter()
         self.sessions: dict[Any, PppoeSession] = {}  # each role keys them its own way
-        self._heap: list[tuple[float, int, Any]] = []
+        self._heap: list[tuple[float, int, HeapTimer]] = []
         self._tags = b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in vlans)
         # Where IP packets go when set (a TUN device); otherwise they become Packet events.
         self.data_sink: Callable[[Any, int, bytes], None] | None = None
@@ -145,7 +162,7 @@ class Endpoint:
     def discovery_progress(self, session: PppoeSession, now: float) -> None:
         """A session's discovery moved on (the client's only)."""
 
-    def deliver(self, session: Any, protocol: int, packet: bytes, now: float) -> None:
+    def deliver(self, session: PppoeSession | None, protocol: int, packet: bytes, now: float) -> None:
         """An IP packet for a session: to the data sink if one is set, else as an event."""
         if session is None or session.ppp is None or not session.ppp.accepts(protocol):
             self.counters["rx.data_dropped"] += 1
@@ -155,7 +172,7 @@ class Endpoint:
             session.ppp.receive(protocol, packet, now)
 
     # ---- timers: one heap entry per (session, deadline); stale entries are skipped
-    def schedule(self, item: Any) -> None:
+    def schedule(self, item: HeapTimer) -> None:
         deadline = item.deadline
         if deadline is not None and deadline != item.scheduled:
             item.scheduled = deadline
