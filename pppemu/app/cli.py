@@ -14,20 +14,16 @@ from pppemu.app.console import setup_logging
 from pppemu.app.run_client import DEFAULT_MAC_BASE, ClientRun
 from pppemu.app.runner import Outputs
 from pppemu.errors import ConfigError
-from pppemu.io.link import LinkError
 from pppemu.ppp.lcp import accepted_auth
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.ac import AcConfig
 from pppemu.pppoe.client import ClientConfig
-from pppemu.pppoe.credentials import SecretsError
-from pppemu.pppoe.pool import PoolError
 from pppemu.wire import const as C
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
 MAX_SESSIONS = 200_000  # per client process; memory grows with the sessions up
 MAX_RATE = 1e6          # sessions (or discovery packets) per second: beyond any link
 DAY = 86400.0
-CONFIG_ERRORS = (ConfigError, LinkError, PoolError, SecretsError)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
     "pppemu: a both-ends PPPoE emulator in user space. `client` brings up a subscriber session "
@@ -222,7 +218,7 @@ def client(
         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance))
     try:
         code = run_client.run(plan, config)
-    except CONFIG_ERRORS as exc:
+    except ConfigError as exc:
         fail(str(exc))
     raise typer.Exit(code)
 
@@ -314,7 +310,7 @@ def ac(
                                         quiet=quiet))
     try:
         code = run_ac.run(plan, config)
-    except CONFIG_ERRORS as exc:
+    except ConfigError as exc:
         fail(str(exc))
     raise typer.Exit(code)
 

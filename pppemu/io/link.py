@@ -7,6 +7,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from pppemu.errors import ConfigError
 from pppemu.io import bpf
 from pppemu.io.ring import RxRing
 from pppemu.wire import const as C
@@ -23,7 +24,7 @@ SOCKET_BUFFER = 16 << 20
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
 
 
-class LinkError(Exception):
+class LinkError(ConfigError):
     """A configuration problem with the interface: one clear line for the user."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from pppemu.errors import ConfigError
 
-class SecretsError(ValueError):
+
+class SecretsError(ConfigError, ValueError):
     pass
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import ipaddress
 from collections import deque
 
+from pppemu.errors import ConfigError
 
-class PoolError(ValueError):
+
+class PoolError(ConfigError, ValueError):
     pass
 
 
