@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 from pppemu.conformance.catalog import Violation
 from pppemu.conformance.checker import check_frames
+from pppemu.errors import ConfigError
 
 _ETHERNET = 1
 
 
-class CaptureError(Exception):
+class CaptureError(ConfigError):
     """The capture file cannot be read as Ethernet frames."""
 
 

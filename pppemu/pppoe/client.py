@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from pppemu.ppp.events import DiscoveryDone, Event, SessionKey
 from pppemu.ppp.session import PppConfig
-from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryTimers
+from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryState, DiscoveryTimers
 from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
@@ -81,9 +81,9 @@ class ClientRole(Endpoint):
         d = session.discovery
         if d is None or session.ppp is not None:
             return
-        if d.state == "failed":
+        if d.state == DiscoveryState.FAILED:
             session.end(now, d.failure)
-        elif d.state == "session":
+        elif d.state == DiscoveryState.SESSION:
             session.peer_mac, session.session_id = d.ac_mac, d.session_id
             ppp_config = self._ppp_config.pop(session.key.number, self.config.ppp)
             if d.peer_max_payload:

@@ -7,6 +7,7 @@ import itertools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pppemu.wire import const as C
@@ -54,6 +55,15 @@ def parse_line_id(pkt: Discovery) -> dict[str, str]:
     return found
 
 
+class DiscoveryState(StrEnum):
+    """Where the host side of discovery stands."""
+    IDLE = "idle"
+    PADI_SENT = "padi"        # waiting for a PADO
+    PADR_SENT = "padr"        # waiting for the PADS
+    SESSION = "session"       # the PADS gave us a session id
+    FAILED = "failed"         # `failure` says why
+
+
 @dataclass
 class DiscoveryTimers:
     timeout: float = 1.0       # first PADI/PADR timeout, doubled on each retry
@@ -76,7 +86,7 @@ class DiscoveryClient:
         self.max_payload = max_payload
         self.extra_tags = list(extra_tags)
         self.timers = timers or DiscoveryTimers()
-        self.state = "idle"
+        self.state = DiscoveryState.IDLE
         self.deadline: float | None = None
         self.tries = 0
         self.round = 0
@@ -92,7 +102,7 @@ class DiscoveryClient:
     def start(self, now: float) -> None:
         self.started_at = now
         self.round += 1
-        self.state, self.tries = "padi", 0
+        self.state, self.tries = DiscoveryState.PADI_SENT, 0
         self._send_padi(now)
 
     def _timeout(self) -> float:
@@ -117,14 +127,14 @@ class DiscoveryClient:
     def tick(self, now: float) -> None:
         if self.deadline is None or now < self.deadline:
             return
-        if self.state == "padi":
+        if self.state == DiscoveryState.PADI_SENT:
             if self.tries >= self.timers.padi_tries:
                 self._fail("no PADO: no access concentrator answered" if self.round == 1
                            else "no PADS: the access concentrator stopped answering")
             else:
                 self.retransmits += 1
                 self._send_padi(now)
-        elif self.state == "padr":
+        elif self.state == DiscoveryState.PADR_SENT:
             if self.tries < self.timers.padr_tries:
                 self.retransmits += 1
                 self._send_padr(now)
@@ -134,20 +144,20 @@ class DiscoveryClient:
                 self._fail("no PADS: the access concentrator did not confirm the session")
 
     def _fail(self, reason: str) -> None:
-        self.state, self.failure, self.deadline = "failed", reason, None
+        self.state, self.failure, self.deadline = DiscoveryState.FAILED, reason, None
 
     def receive(self, src: bytes, pkt: Discovery, now: float) -> None:
         if pkt.tag(C.TAG_HOST_UNIQ) != self.host_uniq:
             return
-        if pkt.code == C.PADO and self.state == "padi":
+        if pkt.code == C.PADO and self.state == DiscoveryState.PADI_SENT:
             self._on_pado(src, pkt, now)
-        elif pkt.code == C.PADS and self.state == "padr" and src == self.ac_mac:
+        elif pkt.code == C.PADS and self.state == DiscoveryState.PADR_SENT and src == self.ac_mac:
             error = describe_error(pkt)
             if error or pkt.session_id == 0:
                 self._fail(f"AC refused the session: {error or 'PADS with session id 0'}")
             else:
                 self.session_id = pkt.session_id
-                self.state, self.deadline = "session", None
+                self.state, self.deadline = DiscoveryState.SESSION, None
 
     def _on_pado(self, src: bytes, pkt: Discovery, now: float) -> None:
         if pkt.error():
@@ -168,7 +178,7 @@ class DiscoveryClient:
             if value is not None:
                 tags.append((echoed, value))
         self._padr_tags = tags
-        self.state, self.tries = "padr", 0
+        self.state, self.tries = DiscoveryState.PADR_SENT, 0
         self._send_padr(now)
 
     def padt(self, reason: str = "") -> Discovery:
