@@ -29,6 +29,7 @@ ID_TRIES = 16         # random session ids tried before a scan for a free one
 
 @dataclass
 class AcConfig:
+    """What the AC says on the wire and what it allows; the command line's defaults are these."""
     mac: bytes = b"\x02\x00\x00\x00\x00\x01"
     ac_name: str = "pppemu"
     services: tuple[str, ...] = ()      # empty: any Service-Name is accepted
@@ -48,6 +49,9 @@ class AcConfig:
 
 
 class AcRole(Endpoint):
+    """The access-concentrator end: answers discovery within its limits, owns the address
+    pool and the secrets, and keeps every session it serves (and, for the report, ended ones)."""
+
     SIDE = "ac"
 
     def __init__(self, config: AcConfig | None = None, secrets=None, rng: random.Random | None = None, vlans=()):

@@ -19,6 +19,7 @@ from pppemu.wire.pppoe import Discovery
 
 @dataclass
 class ClientConfig:
+    """What the subscribers say on the wire; the command line's defaults are these."""
     ppp: PppConfig = field(default_factory=PppConfig)
     service_name: str = ""
     ac_name: str | None = None
@@ -28,6 +29,9 @@ class ClientConfig:
 
 
 class ClientRole(Endpoint):
+    """The subscriber end: one PppoeSession per emulated subscriber, each with its own MAC
+    and Host-Uniq, brought up by discovery and then PPP."""
+
     SIDE = "client"
 
     def __init__(self, config: ClientConfig | None = None, rng: random.Random | None = None, vlans=()):
