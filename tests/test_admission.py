@@ -9,7 +9,8 @@ import os
 import random
 from collections import Counter
 
-from frames import AC_MAC, CLIENT_MAC, Lone, discovery, drain, only
+import pytest
+from frames import AC_MAC, CLIENT_MAC, Lone, discovery, drain, only, up_pair
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -240,3 +241,43 @@ def test_whatever_discovery_a_crowd_sends_the_books_balance(script):
     ac.tick(pair.now + 31)
     drain(ac)
     assert not ac.sessions and ac.in_setup == 0 and ac.per_mac == {}
+
+
+def test_a_renegotiation_is_not_a_second_setup():
+    pair, cs, acs = up_pair()
+    ac, first_up = pair.ac, acs.up_at
+    assert ac.in_setup == 0
+    for _ in range(3):  # the AC renegotiates LCP; IPCP opens again each time
+        acs.ppp.lcp.open(pair.now)
+        acs.ppp.lcp.down(pair.now)
+        acs.ppp.lcp.up(pair.now)
+        pair.advance(2)
+        assert cs.ppp.is_up and acs.ppp.is_up
+    assert ac.in_setup == 0 and acs.up_at == first_up and cs.up_at is not None
+    acs.end(pair.now, "done")
+    assert ac.in_setup == 0
+
+
+def test_one_flooding_mac_cannot_take_the_budget_of_every_other_host():
+    counters: Counter = Counter()
+    guard = DiscoveryGuard(rate=2000, mac_rate=2, counters=counters)
+    flooder, hosts = client_mac(999), [client_mac(n) for n in range(20)]
+    admitted = 0
+    for step in range(200_000):  # 20,000 PADIs a second from one MAC for 10 s
+        now = step / 20_000
+        guard.admit(padi(flooder), now)
+        if step % 20_000 == 0:  # every host once a second
+            admitted += sum(guard.admit(padi(host), now) for host in hosts)
+    assert admitted == 200 and counters["padi.mac_rate_limited"] > 190_000
+
+
+@pytest.mark.parametrize("rate", [0.5, 1.0, 1.5])
+def test_a_low_overall_rate_still_answers_a_host_on_an_idle_ac(rate):
+    guard = DiscoveryGuard(rate=rate, mac_rate=0, counters=Counter())
+    assert guard.admit(padi(client_mac(1)), 0.0)
+    assert guard.admit(padi(client_mac(2)), 10.0)
+
+
+def test_the_ac_reports_the_dns_servers_it_handed_out():
+    pair, cs, acs = up_pair()
+    assert acs.dns == ["10.0.0.53", "10.0.0.54"] == cs.dns

@@ -253,3 +253,17 @@ def test_down_from_opened_tells_the_policy_and_waits_in_starting():
     assert fsm.state == State.STARTING and policy.calls == ["down"] and fsm.deadline is None
     fsm.up(2.0)
     assert fsm.state == State.REQ_SENT and sent[-1][0] == C.CONF_REQ and fsm.restart_count == fsm.max_configure - 1
+
+
+def test_a_new_negotiation_counts_max_failure_afresh():
+    fsm, policy, sent = machine(verdict=C.CONF_NAK, max_failure=2)
+    fsm.open(0.0)
+    fsm.up(0.0)
+    for n in range(3):
+        fsm.receive(C.CONF_REQ, n, REQ, 0.1)
+    assert fsm.naks_sent == 2  # the third was rejected
+    fsm.down(0.2)  # the link drops before any Ack, then comes back: a new negotiation
+    fsm.up(0.3)
+    sent.clear()
+    fsm.receive(C.CONF_REQ, 7, REQ, 0.4)
+    assert [c for c, _, _ in sent if c != C.CONF_REQ] == [C.CONF_NAK]

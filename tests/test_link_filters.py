@@ -104,10 +104,21 @@ def test_an_ac_link_keeps_sessions_unicast_discovery_and_broadcast_padis_apart(l
         link.close()
 
 
-def test_a_mac_range_that_wraps_its_low_32_bits_keeps_its_lower_bound():
-    top = bytes.fromhex("0250ffffffff")
-    program = bpf.assemble(bpf.pppoe(top, 2))
-    assert program[-3][0] == bpf.JGE and program[-3][3] == 0xFFFFFFFF  # the last check is the lower bound
+@pytest.mark.parametrize("first", ["025050000001", "0250fffffffe"])
+def test_a_host_link_takes_a_mac_range_whole_even_where_it_carries_past_32_bits(lab, first):
+    base = bytes.fromhex(first)
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0")
+        link.promiscuous()
+    try:
+        link.accept_only(base, 3)
+        inside_range = [discovery(mac_plus(base, n), C.PADO) for n in range(3)]
+        outside = [discovery(mac_plus(base, -1), C.PADO), discovery(mac_plus(base, 3), C.PADO),
+                   discovery(mac_plus(base, 1 << 32), C.PADO)]
+        deliver(lab, outside + inside_range)
+        assert received(link) == [[f[:22] for f in inside_range]]
+    finally:
+        link.close()
 
 
 def test_labels_become_forward_offsets():

@@ -62,18 +62,19 @@ def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:
     if first_mac is None:
         return program + ["session", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
     high, low = struct.unpack("!HI", first_mac)
+    end = low + count  # one past the last MAC's low 32 bits
     program += [
         (LDB, 0, 0, 15),
         (JEQ, "drop", 0, C.PADI),
         (JEQ, "drop", 0, C.PADR),
         "session",
-        (LDH, 0, 0, 0),
-        (JEQ, 0, "drop", high),
-        (LD, 0, 0, 2),
-        (JGE, 0, "drop", low),
+        (LDH, 0, 0, 0),  # the destination MAC's top 16 bits
     ]
-    if low + count < 1 << 32:  # a range that wraps the low 32 bits keeps only the lower bound
-        program.append((JGE, "drop", "accept", low + count))
+    if end < 1 << 32:
+        program += [(JEQ, 0, "drop", high), (LD, 0, 0, 2), (JGE, 0, "drop", low), (JGE, "drop", "accept", end)]
+    else:  # the range carries into the top 16 bits: its head has `high`, its tail high + 1
+        program += [(JEQ, 0, "tail", high), (LD, 0, 0, 2), (JGE, "accept", "drop", low),
+                    "tail", (JEQ, 0, "drop", high + 1), (LD, 0, 0, 2), (JGE, "drop", "accept", end - (1 << 32))]
     return program + _END
 
 

@@ -511,6 +511,7 @@ class Fsm:
     def _send_configure_request(self, now: float) -> None:
         if self.state in (S.OPENED, S.STOPPED, S.INITIAL, S.STARTING, S.CLOSED):
             self.policy.reset()  # a new negotiation, not a retransmission or an answer to a Nak
+            self.naks_sent = 0   # and Max-Failure counts afresh, as pppd's nakloops does
         self.req_id = self.new_identifier()
         self.req_options = encode_options(self.policy.build_request())
         self.reply_seen = False

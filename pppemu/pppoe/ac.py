@@ -196,9 +196,11 @@ class AcRole(Endpoint):
     def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
         return self.sessions.get((src, session_id)) if dst == self.config.mac else None
 
+    def session_up(self, session: PppoeSession) -> None:
+        self.in_setup -= 1
+
     def session_event(self, session: PppoeSession, event: Event) -> bool:
         if isinstance(event, SessionUp):
-            self.in_setup -= 1
             if session.address:
                 self.by_address[IPv4Address(session.address).packed] = session
         elif isinstance(event, Packet) and self.config.answer_ping and session.ppp is not None:

@@ -56,9 +56,10 @@ class DiscoveryGuard:
 
     def __init__(self, rate: float, mac_rate: float, counters: Counter):
         self.rate, self.mac_rate, self.counters = rate, mac_rate, counters
-        self.overall = {C.PADI: TokenBucket(rate, rate), C.PADR: TokenBucket(rate, rate)}
+        burst = max(rate, 2.0)  # room for a first-time host beside the half kept for hosts that retry
+        self.overall = {C.PADI: TokenBucket(rate, burst), C.PADR: TokenBucket(rate, burst)}
         self._padi_bucket = self.overall[C.PADI]
-        self._first_time_floor = rate / 2  # the half of the bucket kept for hosts that retry
+        self._first_time_floor = burst / 2  # the half of the bucket kept for hosts that retry
         self.per_mac: dict[bytes, TokenBucket] = {}
         self._refused: array | None = None
         self._sweep_at = 0.0
@@ -70,16 +71,25 @@ class DiscoveryGuard:
         if frame[offset:offset + 2] != b"\x88\x63" or len(frame) < offset + 4:
             return True  # not discovery: not ours to judge
         code = frame[offset + 3]
-        if code == C.PADI:
-            if self.rate and not self._padi(frame[6:12], now):
-                self.counters["padi.rate_limited"] += 1
-                return False
-        elif code != C.PADR:
+        if code not in (C.PADI, C.PADR):
             return True  # PADT and strays: cheap, and handled on their merits
-        if self.mac_rate and not self._mac(frame[6:12], now):
-            self.counters["padi.mac_rate_limited" if code == C.PADI else "padr.mac_rate_limited"] += 1
+        mac = frame[6:12]
+        # A MAC already over its own rate is refused before it can spend the overall
+        # budget: one flooding host must not take every other host's PADOs.
+        known = self.per_mac.get(mac) if self.mac_rate else None
+        if known is not None and not known.take(now):
+            self._refuse_mac(code)
+            return False
+        if code == C.PADI and self.rate and not self._padi(mac, now):
+            self.counters["padi.rate_limited"] += 1
+            return False
+        if self.mac_rate and known is None and not self._mac(mac, now):
+            self._refuse_mac(code)
             return False
         return True
+
+    def _refuse_mac(self, code: int) -> None:
+        self.counters["padi.mac_rate_limited" if code == C.PADI else "padr.mac_rate_limited"] += 1
 
     def padr_ok(self, now: float) -> bool:
         """A PADR with a genuine cookie: within the overall rate?"""

@@ -153,8 +153,8 @@ class DiscoveryClient:
             self._on_pado(src, pkt, now)
         elif pkt.code == C.PADS and self.state == DiscoveryState.PADR_SENT and src == self.ac_mac:
             error = describe_error(pkt)
-            if error or pkt.session_id == 0:
-                self._fail(f"AC refused the session: {error or 'PADS with session id 0'}")
+            if error or pkt.session_id in (0, 0xFFFF):
+                self._fail(f"AC refused the session: {error or f'PADS with session id {pkt.session_id}'}")
             else:
                 self.session_id = pkt.session_id
                 self.state, self.deadline = DiscoveryState.SESSION, None

@@ -153,6 +153,9 @@ class Endpoint:
         """A session's PPP reported something; False: handled here, not passed on."""
         raise NotImplementedError
 
+    def session_up(self, session: PppoeSession) -> None:
+        """A session came up for the first time."""
+
     def session_ended(self, session: PppoeSession) -> None:
         raise NotImplementedError
 

@@ -97,10 +97,14 @@ class PppoeSession:
     def _on_ppp_event(self, event: Event) -> None:
         assert self.ppp is not None
         if isinstance(event, SessionUp):
-            self.up_at = self.ppp.now
-            subscriber, gateway = (event.ip, event.gateway) if self.endpoint.SIDE == "client" \
-                else (event.gateway, event.ip)
-            self.address, self.gateway, self.dns = subscriber, gateway, list(event.dns)
+            client = self.endpoint.SIDE == "client"
+            subscriber, gateway = (event.ip, event.gateway) if client else (event.gateway, event.ip)
+            # The AC's IPCP asks for no DNS: what it hands out is its configuration.
+            self.address, self.gateway = subscriber, gateway
+            self.dns = list(event.dns) if client else list(self.ppp.config.dns)
+            if self.up_at is None:  # IPCP opens again after a renegotiation: still the same session
+                self.up_at = self.ppp.now
+                self.endpoint.session_up(self)
         elif isinstance(event, SessionDown):
             self.end(self.ppp.now, event.reason, emit=False)
         if self.endpoint.session_event(self, event):
