@@ -509,7 +509,9 @@ def test_closing_a_client_in_discovery_ends_it_without_a_padt():
 def test_ipcp_and_ipv6cp_policies_reject_instead_of_nak_after_max_failure():
     ipcp = IpcpPolicy(local_ip="10.0.0.1", assign_ip="10.0.0.7", request_dns=False)
     assert ipcp.check_request([(C.IPCP_ADDRESS, ZERO)], True) == (C.CONF_REJ, [(C.IPCP_ADDRESS, ip("10.0.0.7"))])
-    assert ipcp.check_request([], True) == (C.CONF_REJ, [(C.IPCP_ADDRESS, ip("10.0.0.7"))])
+    # a Reject names only options the peer sent: the hint for the one it left out is dropped
+    assert ipcp.check_request([], True) == (C.CONF_ACK, [])
+    assert ipcp.check_request([], False) == (C.CONF_NAK, [(C.IPCP_ADDRESS, ip("10.0.0.7"))])
     v6 = Ipv6cpPolicy(__import__("random").Random(1))
     code, reply = v6.check_request([(C.IPV6CP_IFACE_ID, b"\0" * 8)], True)
     assert code == C.CONF_REJ and len(reply) == 1

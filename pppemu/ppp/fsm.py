@@ -284,8 +284,15 @@ class Policy:
         naks, rejects = self.judge_request(options)
         if rejects:
             return C.CONF_REJ, rejects
-        if naks:
-            return (C.CONF_REJ if reject_naks else C.CONF_NAK), naks
+        if naks and reject_naks:
+            # A Reject may name only options the peer sent (section 5.4): a hint for an
+            # option it left out is dropped, and a request with nothing else wrong is acked.
+            sent = {opt for opt, _ in options}
+            naks = [(opt, value) for opt, value in naks if opt in sent]
+            if naks:
+                return C.CONF_REJ, naks
+        elif naks:
+            return C.CONF_NAK, naks
         self.request_accepted(options)
         return C.CONF_ACK, options
 
