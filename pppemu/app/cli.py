@@ -133,6 +133,29 @@ Conformance = Annotated[bool, typer.Option(help=CONFORMANCE_HELP)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every frame, decoded.")]
 
 
+def check_ip6(value: str, option: str) -> str:
+    """A global or unique-local unicast IPv6 address."""
+    try:
+        address = ipaddress.IPv6Address(value)
+    except ValueError:
+        fail(f"{option} is not an IPv6 address: {value!r}")
+    if address.is_multicast or address.is_unspecified or address.is_loopback or address.is_link_local:
+        fail(f"{option} {address}: give a global or unique-local unicast address")
+    return str(address)
+
+
+def check_prefix_pool(option: str, value: str, length: int) -> None:
+    """An IPv6 block that /`length` prefixes can be carved from."""
+    try:
+        block = ipaddress.IPv6Network(value)
+    except ValueError as exc:
+        fail(f"{option} {value!r}: {exc}")
+    if block.prefixlen > length:
+        fail(f"{option} {value}: a /{block.prefixlen} holds no /{length}; give a /{length} or shorter")
+    if block.is_multicast or block.is_link_local or block.is_loopback or block.is_unspecified:
+        fail(f"{option} {value}: give a global or unique-local block")
+
+
 @app.command()
 def client(
     iface: Annotated[str, typer.Option("--iface", "-i", help="Ethernet interface facing the access concentrator.")],
@@ -267,7 +290,17 @@ def ac(
         "once a second."))] = AC.mac_discovery_rate,
     mru: Annotated[int, typer.Option(min=128, max=C.PPPOE_MRU, help=(
         "MRU to request (at most 1492, RFC 2516 section 7)."))] = AC.ppp.mru,
-    ipv6: Annotated[bool, typer.Option(help="Also negotiate IPv6CP.")] = AC.ppp.ipv6,
+    ipv6: Annotated[bool, typer.Option(help=(
+        "Also negotiate IPv6CP; then send Router Advertisements over each session."))] = AC.ppp.ipv6,
+    ra_prefix_pool: Annotated[str | None, typer.Option(help=(
+        "With --ipv6: a /64 per session from this block (e.g. 2001:db8:100::/40), advertised in its Router "
+        "Advertisements for SLAAC and given back when the session ends. Without it the advertisements carry "
+        "no prefix."))] = AC.ra_prefix_pool,
+    dns6: Annotated[list[str], typer.Option(help=(
+        "IPv6 DNS server advertised in Router Advertisements (RDNSS, RFC 8106); repeat for more."))] = [],  # noqa: B006
+    ra_interval: Annotated[float, typer.Option(min=4, max=1800, help=(
+        "Seconds between unsolicited Router Advertisements per session (the first three 16 s apart, "
+        "Router Solicitations answered at once)."))] = AC.ra_interval,
     tun: Annotated[str | None, typer.Option(help=(
         "Create this TUN device holding --local-ip with routes to the pool: the AC becomes a real gateway for "
         "its subscribers."))] = None,
@@ -299,12 +332,18 @@ def ac(
     check_text("--password", password, 255)
     check_tun(tun)
     check_outputs(report, pcap)
+    if (ra_prefix_pool or dns6) and not ipv6:
+        fail("--ra-prefix-pool and --dns6 work above IPv6CP: give --ipv6 too")
+    if ra_prefix_pool is not None:
+        check_prefix_pool("--ra-prefix-pool", ra_prefix_pool, 64)
     ppp = replace(AC.ppp, mru=mru, require_auth=auth.value, auth_name=ac_name,
                   local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
                   ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)
     config = AcConfig(ac_name=ac_name, services=tuple(service), pool=pool[0], ppp=ppp, max_sessions=max_sessions,
                       max_sessions_per_mac=max_sessions_per_mac, max_setup=max_setup, setup_timeout=setup_timeout,
-                      discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate)
+                      discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate,
+                      ra_prefix_pool=ra_prefix_pool, dns6=tuple(check_ip6(d, "--dns6") for d in dns6),
+                      ra_interval=ra_interval)
     plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
                         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
                                         quiet=quiet))

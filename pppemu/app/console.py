@@ -5,7 +5,16 @@ import logging
 import sys
 import time
 
-from pppemu.ppp.events import AuthDone, DiscoveryDone, Ipv6Up, LinkUp, SessionDown, SessionKey, SessionUp
+from pppemu.ppp.events import (
+    AuthDone,
+    DiscoveryDone,
+    Ipv6Configured,
+    Ipv6Up,
+    LinkUp,
+    SessionDown,
+    SessionKey,
+    SessionUp,
+)
 
 
 def printable(text: str) -> str:
@@ -63,6 +72,11 @@ class Console:
             self.say(f"{who}IPCP: opened, address {event.ip}, gateway {event.gateway}, DNS {dns}")
         elif isinstance(event, Ipv6Up):
             self.say(f"{who}IPv6CP: opened, {event.local_link_local} <-> {event.peer_link_local}")
+        elif isinstance(event, Ipv6Configured):
+            flags = "".join(f for f, on in (("M", event.managed), ("O", event.other)) if on) or "none"
+            dns = ", ".join(event.dns) or "none"
+            self.say(f"{who}IPv6: address {event.address or 'none (no prefix to autoconfigure)'} by SLAAC "
+                     f"from {event.prefix or '-'}, router {event.router}, DNS {dns}, M/O flags {flags}")
         elif isinstance(event, SessionDown):
             self.say(f"{who}session down: {event.reason}")
 

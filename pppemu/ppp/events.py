@@ -62,6 +62,18 @@ class Ipv6Up(Event):
 
 
 @dataclass(slots=True)
+class Ipv6Configured(Event):
+    """The first Router Advertisement arrived: the address SLAAC made from its /64 (None if
+    it offered none to autoconfigure), the router, its DNS servers (RDNSS) and M/O flags."""
+    address: str | None = None
+    prefix: str | None = None
+    router: str | None = None
+    dns: list[str] = field(default_factory=list)
+    managed: bool = False
+    other: bool = False
+
+
+@dataclass(slots=True)
 class SessionDown(Event):
     """The session ended; ``reason`` says why, in the words of whoever ended it."""
     reason: str

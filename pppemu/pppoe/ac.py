@@ -5,18 +5,20 @@ Discovery is stateless until a PADR with a valid cookie arrives.
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
+from pppemu.ipv6.router import Ipv6Router
 from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionKey, SessionUp
 from pppemu.ppp.session import Phase, PppConfig
 from pppemu.pppoe.admission import DiscoveryGuard
 from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
 from pppemu.pppoe.endpoint import Endpoint
-from pppemu.pppoe.pool import AddressPool
+from pppemu.pppoe.pool import AddressPool, PrefixPool
 from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire import icmp
@@ -46,6 +48,11 @@ class AcConfig:
     discovery_rate: float = 2000.0      # PADIs answered per second, and PADRs, overall
     mac_discovery_rate: float = 2.0     # PADIs + PADRs per second from one MAC (bursts of 10)
     answer_ping: bool = True            # answer ICMP echo to local_ip from user space
+    # IPv6 above IPv6CP (with ppp.ipv6): a /64 per session from this block, advertised in
+    # Router Advertisements every ra_interval seconds, with these DNS servers (RDNSS).
+    ra_prefix_pool: str | None = None
+    dns6: tuple[str, ...] = ()
+    ra_interval: float = 200.0
 
 
 class AcRole(Endpoint):
@@ -58,6 +65,7 @@ class AcRole(Endpoint):
         super().__init__(vlans)
         self.config = config or AcConfig()
         self.rng = rng or random.SystemRandom()
+        self.prefixes = PrefixPool(self.config.ra_prefix_pool, 64) if self.config.ra_prefix_pool else None
         self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip, *self.config.ppp.dns))
         self.secrets = secrets
         if secrets is not None:
@@ -199,6 +207,19 @@ class AcRole(Endpoint):
     def session_up(self, session: PppoeSession) -> None:
         self.in_setup -= 1
 
+    def session_ipv6_up(self, session: PppoeSession, now: float) -> None:
+        """IPv6CP opened (after authentication, so the prefix goes to a known subscriber)."""
+        assert session.ppp is not None and session.ppp.ipv6cp_policy.iid is not None
+        if self.prefixes is not None:
+            session.prefix6 = self.prefixes.allocate()
+            if session.prefix6 is None:
+                self.counters["ipv6.prefix_pool_empty"] += 1
+        dns = [ipaddress.IPv6Address(d).packed for d in self.config.dns6]
+        session.dns6 = list(self.config.dns6)
+        session.ipv6 = Ipv6Router(session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.prefix6, dns,
+                                  self.config.ra_interval, mtu=session.ppp.lcp_policy.tx_mtu)
+        session.ipv6.start(now)
+
     def session_event(self, session: PppoeSession, event: Event) -> bool:
         if isinstance(event, SessionUp):
             if session.address:
@@ -214,6 +235,8 @@ class AcRole(Endpoint):
         return Discovery(C.PADT, session.session_id, [(C.TAG_AC_NAME, self.config.ac_name.encode())])
 
     def session_ended(self, session: PppoeSession) -> None:
+        if session.prefix6 is not None and self.prefixes is not None:
+            self.prefixes.release(session.prefix6)
         if session.address:
             self.pool.release(session.address)
             packed = IPv4Address(session.address).packed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
+from pppemu.ipv6.host import Ipv6Host
 from pppemu.ppp.events import DiscoveryDone, Event, SessionKey
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryState, DiscoveryTimers
@@ -99,6 +100,12 @@ class ClientRole(Endpoint):
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:
         return True
+
+    def session_ipv6_up(self, session: PppoeSession, now: float) -> None:
+        assert session.ppp is not None and session.ppp.ipv6cp_policy.iid is not None
+        session.ipv6 = Ipv6Host(session.key, session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.on_event,
+                                self.rng)
+        session.ipv6.start(now)
 
     def session_ended(self, session: PppoeSession) -> None:
         self.by_session.pop((session.peer_mac, session.session_id, session.local_mac), None)

@@ -156,6 +156,9 @@ class Endpoint:
     def session_up(self, session: PppoeSession) -> None:
         """A session came up for the first time."""
 
+    def session_ipv6_up(self, session: PppoeSession, now: float) -> None:
+        """IPv6CP opened on a session: start what runs above it."""
+
     def session_ended(self, session: PppoeSession) -> None:
         raise NotImplementedError
 
@@ -169,6 +172,8 @@ class Endpoint:
         """An IP packet for a session: to the data sink if one is set, else as an event."""
         if session is None or session.ppp is None or not session.ppp.accepts(protocol):
             self.counters["rx.data_dropped"] += 1
+        elif protocol == C.PROTO_IPV6 and session.take_ipv6(packet, now):
+            self.schedule(session)  # a Router Solicitation or Advertisement, an echo to the AC
         elif self.data_sink is not None:
             self.data_sink(session, protocol, packet)
         else:

@@ -34,7 +34,31 @@ def not_a_host(addr: int) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
-class AddressPool:
+class _Resting:
+    """What both pools share: fresh ones first, then released ones, oldest first, so a released
+    one rests as long as possible before reuse; memory follows what is in use."""
+
+    size = 0
+
+    def __init__(self) -> None:
+        self._released: deque[int] = deque()
+        self._used: set[int] = set()
+
+    def _give_back(self, value: int) -> None:
+        if value in self._used:
+            self._used.remove(value)
+            self._released.append(value)  # to the back: it rests before reuse
+
+    @property
+    def free(self) -> int:
+        return self.size - len(self._used)
+
+    @property
+    def in_use(self) -> int:
+        return len(self._used)
+
+
+class AddressPool(_Resting):
     """Addresses are handed out fresh from the range first, then released ones, oldest first,
     so a released address rests as long as possible before reuse. Memory follows what is
     in use, not the size of the range: a /8 costs nothing until it is handed out."""
@@ -53,8 +77,7 @@ class AddressPool:
             why += ["the AC's own addresses are left out"] if self._excluded else []
             raise PoolError(f"address pool {spec!r} has no address to hand out: {'; '.join(why)}")
         self._next = first               # the next never-used address
-        self._released: deque[int] = deque()
-        self._used: set[int] = set()
+        super().__init__()
 
     @staticmethod
     def parse(spec: str) -> tuple[int, int]:
@@ -97,15 +120,36 @@ class AddressPool:
         return None
 
     def release(self, addr: str) -> None:
-        value = int(ipaddress.IPv4Address(addr))
-        if value in self._used:
-            self._used.remove(value)
-            self._released.append(value)  # to the back: a released address rests before reuse
+        self._give_back(int(ipaddress.IPv4Address(addr)))
 
-    @property
-    def free(self) -> int:
-        return self.size - len(self._used)
 
-    @property
-    def in_use(self) -> int:
-        return len(self._used)
+class PrefixPool(_Resting):
+    """IPv6 prefixes of one length carved from a larger block: a /64 per session for its
+    Router Advertisements, or a /56 per session to delegate. Handed out and rested like
+    AddressPool's addresses, and as lazily: a /32 of /64s costs nothing until used."""
+
+    def __init__(self, spec: str, length: int):
+        try:
+            block = ipaddress.IPv6Network(spec)
+        except ValueError as exc:
+            raise PoolError(f"bad IPv6 prefix pool {spec!r}: {exc}") from None
+        if not block.prefixlen <= length <= 128:
+            raise PoolError(f"IPv6 prefix pool {spec}: cannot carve /{length} prefixes from a /{block.prefixlen}")
+        self.block, self.length = block, length
+        self.size = 1 << (length - block.prefixlen)
+        self._step = 1 << (128 - length)
+        self._next = 0                  # the next never-used prefix, by index
+        super().__init__()
+
+    def allocate(self) -> ipaddress.IPv6Network | None:
+        if self._next < self.size:
+            index, self._next = self._next, self._next + 1
+        elif self._released:
+            index = self._released.popleft()
+        else:
+            return None
+        self._used.add(index)
+        return ipaddress.IPv6Network((int(self.block.network_address) + index * self._step, self.length))
+
+    def release(self, prefix: ipaddress.IPv6Network) -> None:
+        self._give_back((int(prefix.network_address) - int(self.block.network_address)) // self._step)

@@ -7,11 +7,15 @@ session id, the AC owns the address pool and the setup deadline.
 """
 from __future__ import annotations
 
+import ipaddress
 import random
 from typing import TYPE_CHECKING
 
-from pppemu.ppp.events import Event, SessionDown, SessionKey, SessionUp
+from pppemu.ipv6.host import Ipv6Host
+from pppemu.ipv6.router import Ipv6Router
+from pppemu.ppp.events import Event, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.ppp.session import PppConfig, PppSession, retransmissions
+from pppemu.wire import const as C
 
 if TYPE_CHECKING:
     from pppemu.pppoe.discovery import DiscoveryClient
@@ -28,6 +32,8 @@ class PppoeSession:
         self.discovery: DiscoveryClient | None = None  # the client's, until the PADS
         self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id sent or received
         self.setup_deadline: float | None = None  # the AC's: ended if not up by then
+        self.ipv6: Ipv6Host | Ipv6Router | None = None  # above IPv6CP, once it opened
+        self.prefix6: ipaddress.IPv6Network | None = None  # the /64 advertised (AC) or learnt (client)
         # lifecycle
         self.started_at: float | None = now
         self.up_at: float | None = None
@@ -39,6 +45,8 @@ class PppoeSession:
         self.address: str | None = None   # the subscriber's address
         self.gateway: str | None = None   # the AC's address
         self.dns: list[str] = []
+        self.address6: str | None = None  # the subscriber's, by SLAAC
+        self.dns6: list[str] = []
         self._username: str | None = None
         self._retransmissions = 0
 
@@ -68,6 +76,8 @@ class PppoeSession:
     def deadline(self) -> float | None:
         own = self.ppp.deadline if self.ppp is not None else (
             self.discovery.deadline if self.discovery is not None else None)
+        if self.ipv6 is not None and self.ipv6.deadline is not None:
+            own = self.ipv6.deadline if own is None else min(own, self.ipv6.deadline)
         if self.up_at is not None or self.setup_deadline is None:
             return own
         return self.setup_deadline if own is None else min(own, self.setup_deadline)
@@ -79,6 +89,8 @@ class PppoeSession:
             self.ppp.lower_down(now, f"setup not complete within {self.setup_deadline - self.started_at:g} s")
         elif self.ppp is not None:
             self.ppp.tick(now)
+            if self.ipv6 is not None and not self.gone:
+                self.ipv6.tick(now)
         elif self.discovery is not None:
             self.discovery.tick(now)
             self.endpoint.discovery_progress(self, now)
@@ -87,14 +99,21 @@ class PppoeSession:
     def open_ppp(self, now: float, config: PppConfig, rng: random.Random, assign_ip=None) -> PppSession:
         """The PPPoE session exists (PADS sent or received): start LCP."""
         self.key = SessionKey(self.key.number, self.key.mac, self.session_id)
-        self.ppp = PppSession(self.key, config, self.send_ppp, self._on_ppp_event, rng, assign_ip=assign_ip)
+        self.ppp = PppSession(self.key, config, self.send_ppp, self.on_event, rng, assign_ip=assign_ip)
         self.ppp.open(now)
         return self.ppp
+
+    def send_ipv6(self, packet: bytes) -> bool:
+        return self.ppp is not None and self.ppp.send_packet(C.PROTO_IPV6, packet)
+
+    def take_ipv6(self, packet: bytes, now: float) -> bool:
+        """Offer an IPv6 packet to the IPv6 control plane; False: it is data, pass it on."""
+        return self.ipv6 is not None and self.ipv6.receive(packet, now)
 
     def send_ppp(self, protocol: int, info: bytes) -> None:
         self.endpoint.send_session(self.local_mac, self.peer_mac, self.session_id, protocol, info)
 
-    def _on_ppp_event(self, event: Event) -> None:
+    def on_event(self, event: Event) -> None:
         assert self.ppp is not None
         if isinstance(event, SessionUp):
             client = self.endpoint.SIDE == "client"
@@ -105,6 +124,15 @@ class PppoeSession:
             if self.up_at is None:  # IPCP opens again after a renegotiation: still the same session
                 self.up_at = self.ppp.now
                 self.endpoint.session_up(self)
+        elif isinstance(event, Ipv6Up) and self.ipv6 is None:
+            self.endpoint.session_ipv6_up(self, self.ppp.now)
+        elif isinstance(event, Ipv6Configured) and event.prefix:
+            self.prefix6 = ipaddress.IPv6Network(event.prefix)
+            self.address6 = event.address
+            self.dns6 = list(event.dns)
+        elif isinstance(event, Packet) and event.protocol == C.PROTO_IPV6 and self.take_ipv6(event.data, self.ppp.now):
+            self.endpoint.schedule(self)
+            return
         elif isinstance(event, SessionDown):
             self.end(self.ppp.now, event.reason, emit=False)
         if self.endpoint.session_event(self, event):
