@@ -74,6 +74,22 @@ class Ipv6Configured(Event):
 
 
 @dataclass(slots=True)
+class Dhcpv6Bound(Event):
+    """DHCPv6 bound (or renewed) the subscriber: its address (IA_NA), its delegated prefix
+    (IA_PD) and DNS servers; `renewed` for a Renew or Rebind of an existing binding."""
+    address: str | None = None
+    prefix: str | None = None
+    dns: list[str] = field(default_factory=list)
+    renewed: bool = False
+
+
+@dataclass(slots=True)
+class Dhcpv6Failed(Event):
+    """DHCPv6 gave up (no server answered, or it refused with a status code): why."""
+    reason: str
+
+
+@dataclass(slots=True)
 class SessionDown(Event):
     """The session ended; ``reason`` says why, in the words of whoever ended it."""
     reason: str
