@@ -40,7 +40,8 @@ def test_the_client_takes_a_slaac_address_from_the_sessions_advertised_64():
     iid = cs.ppp.ipv6cp_policy.iid
     assert ipaddress.IPv6Address(configured.address).packed == acs.prefix6.network_address.packed[:8] + iid
     assert configured.router == str(ipaddress.IPv6Address(link_local(acs.ppp.ipv6cp_policy.iid)))
-    assert configured.dns == ["2001:db8::53"] and not configured.managed and not configured.other
+    # a DHCPv6 server runs (IA_NA from the same /64), so M is set, and O for its DNS servers
+    assert configured.dns == ["2001:db8::53"] and configured.managed and configured.other
     assert cs.address6 == configured.address and acs.dns6 == ["2001:db8::53"]
     # what went over the wire: advertisements (and any solicitation) with hop limit 255
     rs = [decode_ipv6(p) for p in ipv6_frames(pair, "c2a")]

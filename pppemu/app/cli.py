@@ -178,7 +178,13 @@ def client(
         "Seconds between LCP Echo-Requests (0: off)."))] = PPP.echo_interval,
     echo_failure: Annotated[int, typer.Option(min=1, max=255, help=(
         "Unanswered echoes before the peer is declared dead."))] = PPP.echo_failure,
-    ipv6: Annotated[bool, typer.Option(help="Also negotiate IPv6CP (interface identifiers).")] = PPP.ipv6,
+    ipv6: Annotated[bool, typer.Option(help=(
+        "Also negotiate IPv6CP; then solicit a Router Advertisement and take an address by SLAAC."))] = PPP.ipv6,
+    dhcpv6: Annotated[str, typer.Option(help=(
+        "With --ipv6: ask DHCPv6 for these, comma-separated: 'na' (an address), 'pd' (a delegated prefix), "
+        "'na,pd'; started once a Router Advertisement sets M or O, as CPEs do. Empty: no DHCPv6."))] = "",
+    rapid_commit: Annotated[bool, typer.Option(help=(
+        "Offer DHCPv6 Rapid Commit (Solicit -> Reply); the server may still answer with Advertise."))] = True,
     timeout: Annotated[float, typer.Option(min=0.001, max=DAY, help=(
         "Seconds allowed for the session to come up."))] = CLIENT_RUN.setup_timeout,
     sessions: Annotated[int, typer.Option(min=1, max=MAX_SESSIONS, help=(
@@ -231,9 +237,15 @@ def client(
     check_text("--ac-name", ac_name)
     check_tun(tun)
     check_outputs(report, pcap)
+    wanted = tuple(part for part in dhcpv6.replace(" ", "").split(",") if part)
+    if any(part not in ("na", "pd") for part in wanted) or len(set(wanted)) != len(wanted):
+        fail(f"--dhcpv6 {dhcpv6!r}: give 'na', 'pd' or 'na,pd'")
+    if wanted and not ipv6:
+        fail("--dhcpv6 runs above IPv6CP: give --ipv6 too")
     ppp = PppConfig(mru=mru, username=user, password=password, accept_auth=accepted_auth(auth.value), ipv6=ipv6,
                     echo_interval=echo_interval, echo_failure=echo_failure)
-    config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload)
+    config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload, dhcpv6=wanted,
+                          rapid_commit=rapid_commit)
     plan = run_client.ClientRun(
         iface=iface, sessions=sessions, mac_base=mac_base, rate=rate, max_outstanding=max_outstanding,
         stop_rate=stop_rate, setup_timeout=timeout, duration=duration, ping=ping, tun=tun,
@@ -298,6 +310,10 @@ def ac(
         "no prefix."))] = AC.ra_prefix_pool,
     dns6: Annotated[list[str], typer.Option(help=(
         "IPv6 DNS server advertised in Router Advertisements (RDNSS, RFC 8106); repeat for more."))] = [],  # noqa: B006
+    pd_pool: Annotated[str | None, typer.Option(help=(
+        "With --ipv6: delegate a prefix per session from this block by DHCPv6 IA_PD (e.g. 2001:db8:200::/40), "
+        "given back at Release, expiry or the end of the session."))] = AC.pd_pool,
+    pd_length: Annotated[int, typer.Option(min=48, max=64, help="Length of each delegated prefix.")] = AC.pd_length,
     ra_interval: Annotated[float, typer.Option(min=4, max=1800, help=(
         "Seconds between unsolicited Router Advertisements per session (the first three 16 s apart, "
         "Router Solicitations answered at once)."))] = AC.ra_interval,
@@ -332,10 +348,12 @@ def ac(
     check_text("--password", password, 255)
     check_tun(tun)
     check_outputs(report, pcap)
-    if (ra_prefix_pool or dns6) and not ipv6:
-        fail("--ra-prefix-pool and --dns6 work above IPv6CP: give --ipv6 too")
+    if (ra_prefix_pool or dns6 or pd_pool) and not ipv6:
+        fail("--ra-prefix-pool, --pd-pool and --dns6 work above IPv6CP: give --ipv6 too")
     if ra_prefix_pool is not None:
         check_prefix_pool("--ra-prefix-pool", ra_prefix_pool, 64)
+    if pd_pool is not None:
+        check_prefix_pool("--pd-pool", pd_pool, pd_length)
     ppp = replace(AC.ppp, mru=mru, require_auth=auth.value, auth_name=ac_name,
                   local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
                   ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)
@@ -343,7 +361,7 @@ def ac(
                       max_sessions_per_mac=max_sessions_per_mac, max_setup=max_setup, setup_timeout=setup_timeout,
                       discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate,
                       ra_prefix_pool=ra_prefix_pool, dns6=tuple(check_ip6(d, "--dns6") for d in dns6),
-                      ra_interval=ra_interval)
+                      ra_interval=ra_interval, pd_pool=pd_pool, pd_length=pd_length)
     plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
                         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
                                         quiet=quiet))

@@ -7,6 +7,8 @@ import time
 
 from pppemu.ppp.events import (
     AuthDone,
+    Dhcpv6Bound,
+    Dhcpv6Failed,
     DiscoveryDone,
     Ipv6Configured,
     Ipv6Up,
@@ -77,6 +79,14 @@ class Console:
             dns = ", ".join(event.dns) or "none"
             self.say(f"{who}IPv6: address {event.address or 'none (no prefix to autoconfigure)'} by SLAAC "
                      f"from {event.prefix or '-'}, router {event.router}, DNS {dns}, M/O flags {flags}")
+        elif isinstance(event, Dhcpv6Bound):
+            what = [f"address {event.address}"] if event.address else []
+            what += [f"delegated prefix {event.prefix}"] if event.prefix else []
+            dns = ", ".join(event.dns) or "none"
+            self.say(f"{who}DHCPv6: {'renewed' if event.renewed else 'bound'} {', '.join(what) or 'nothing'}, "
+                     f"DNS {dns}")
+        elif isinstance(event, Dhcpv6Failed):
+            self.say(f"{who}DHCPv6: FAILED: {event.reason}")
         elif isinstance(event, SessionDown):
             self.say(f"{who}session down: {event.reason}")
 

@@ -36,6 +36,8 @@ def session_record(s) -> dict:
         "address6": s.address6,
         "prefix6": str(s.prefix6) if s.prefix6 else None,
         "dns6": s.dns6,
+        "na_address6": s.na_address6,
+        "delegated6": s.delegated6,
         "mru": ppp.lcp_policy.tx_mtu if ppp is not None and ppp.lcp.opened else None,
         "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
         "retransmissions": s.retransmissions,

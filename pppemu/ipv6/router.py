@@ -17,8 +17,11 @@ INITIAL_ADVERTS, INITIAL_INTERVAL = 3, 16.0  # MAX_INITIAL_RTR_ADVERTISEMENTS, .
 
 class Ipv6Router:
     def __init__(self, iid: bytes, send: Callable[[bytes], object], prefix: ipaddress.IPv6Network | None,
-                 dns: list[bytes], interval: float, mtu: int | None = None):
+                 dns: list[bytes], interval: float, mtu: int | None = None, managed: bool = False,
+                 other: bool = False):
+        """managed/other: the M and O flags, set when a DHCPv6 server serves the session."""
         self.local = link_local(iid)
+        self.managed, self.other = managed, other
         self.send, self.prefix, self.dns, self.interval, self.mtu = send, prefix, dns, interval, mtu
         self.deadline: float | None = None
         self.last_solicited: float | None = None
@@ -33,7 +36,8 @@ class Ipv6Router:
 
     def _advert(self) -> icmpv6.RouterAdvert:
         prefixes = [icmpv6.PrefixInfo(self.prefix.network_address.packed, 64)] if self.prefix else []
-        return icmpv6.RouterAdvert(prefixes=prefixes, mtu=self.mtu, rdnss=self.dns,
+        return icmpv6.RouterAdvert(managed=self.managed, other=self.other, prefixes=prefixes, mtu=self.mtu,
+                                   rdnss=self.dns,
                                    rdnss_lifetime=int(3 * self.interval) if self.dns else 0)
 
     def _advertise(self, now: float) -> None:

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
+from pppemu.ipv6.dhcp_server import Dhcpv6Server
 from pppemu.ipv6.router import Ipv6Router
 from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionKey, SessionUp
 from pppemu.ppp.session import Phase, PppConfig
@@ -22,6 +23,7 @@ from pppemu.pppoe.pool import AddressPool, PrefixPool
 from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire import icmp
+from pppemu.wire.dhcpv6 import duid_ll
 from pppemu.wire.ethernet import EthFrame, mac_str
 from pppemu.wire.pppoe import Discovery
 
@@ -53,6 +55,10 @@ class AcConfig:
     ra_prefix_pool: str | None = None
     dns6: tuple[str, ...] = ()
     ra_interval: float = 200.0
+    # DHCPv6 (served whenever there is something to hand out): IA_NA an address from the
+    # session's /64, IA_PD a /pd_length per session from pd_pool.
+    pd_pool: str | None = None
+    pd_length: int = 56
 
 
 class AcRole(Endpoint):
@@ -66,6 +72,8 @@ class AcRole(Endpoint):
         self.config = config or AcConfig()
         self.rng = rng or random.SystemRandom()
         self.prefixes = PrefixPool(self.config.ra_prefix_pool, 64) if self.config.ra_prefix_pool else None
+        self.delegations = PrefixPool(self.config.pd_pool, self.config.pd_length) if self.config.pd_pool else None
+        self.duid = duid_ll(self.config.mac)
         self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip, *self.config.ppp.dns))
         self.secrets = secrets
         if secrets is not None:
@@ -216,9 +224,18 @@ class AcRole(Endpoint):
                 self.counters["ipv6.prefix_pool_empty"] += 1
         dns = [ipaddress.IPv6Address(d).packed for d in self.config.dns6]
         session.dns6 = list(self.config.dns6)
-        session.ipv6 = Ipv6Router(session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.prefix6, dns,
-                                  self.config.ra_interval, mtu=session.ppp.lcp_policy.tx_mtu)
-        session.ipv6.start(now)
+        serving = self.prefixes is not None or self.delegations is not None
+        router = Ipv6Router(session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.prefix6, dns,
+                            self.config.ra_interval, mtu=session.ppp.lcp_policy.tx_mtu,
+                            managed=serving, other=serving and bool(dns))
+        session.ipv6 = router
+        router.start(now)
+        if serving:
+            pool = self.delegations
+            session.dhcp6 = Dhcpv6Server(
+                self.duid, router.local, session.send_ipv6, na_prefix=session.prefix6,
+                take_prefix=pool.allocate if pool is not None else None,
+                give_back=pool.release if pool is not None else lambda prefix: None, dns=dns)
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:
         if isinstance(event, SessionUp):
@@ -237,6 +254,8 @@ class AcRole(Endpoint):
     def session_ended(self, session: PppoeSession) -> None:
         if session.prefix6 is not None and self.prefixes is not None:
             self.prefixes.release(session.prefix6)
+        if isinstance(session.dhcp6, Dhcpv6Server):
+            session.dhcp6.release_all()
         if session.address:
             self.pool.release(session.address)
             packed = IPv4Address(session.address).packed

@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
+from pppemu.ipv6.dhcp_client import Dhcpv6Client
 from pppemu.ipv6.host import Ipv6Host
-from pppemu.ppp.events import DiscoveryDone, Event, SessionKey
+from pppemu.ppp.events import Dhcpv6Failed, DiscoveryDone, Event, Ipv6Configured, SessionKey
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryState, DiscoveryTimers
 from pppemu.pppoe.endpoint import Endpoint
@@ -27,6 +28,10 @@ class ClientConfig:
     max_payload: int | None = None   # RFC 4638 PPP-Max-Payload to ask for (> 1492)
     discovery: DiscoveryTimers = field(default_factory=DiscoveryTimers)
     extra_tags: tuple = ()
+    # DHCPv6 once a Router Advertisement sets M or O (with ppp.ipv6): which IAs to ask for
+    # ("na", "pd"), and whether to offer Rapid Commit.
+    dhcpv6: tuple[str, ...] = ()
+    rapid_commit: bool = True
 
 
 class ClientRole(Endpoint):
@@ -106,6 +111,20 @@ class ClientRole(Endpoint):
         session.ipv6 = Ipv6Host(session.key, session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.on_event,
                                 self.rng)
         session.ipv6.start(now)
+
+    def session_ipv6_configured(self, session: PppoeSession, event: Ipv6Configured, now: float) -> None:
+        wanted = self.config.dhcpv6
+        if not wanted or session.dhcp6 is not None or not isinstance(session.ipv6, Ipv6Host):
+            return
+        if not (event.managed or event.other):
+            # As CPEs do: DHCPv6 only when the router says there is something to get.
+            self.emit(Dhcpv6Failed(session.key, "the Router Advertisement set neither M nor O: no DHCPv6"))
+            return
+        session.dhcp6 = Dhcpv6Client(session.key, session.local_mac, session.ipv6.local, session.send_ipv6,
+                                     session.on_event, self.rng, want_na="na" in wanted, want_pd="pd" in wanted,
+                                     rapid_commit=self.config.rapid_commit)
+        session.dhcp6.start(now)
+        self.schedule(session)
 
     def session_ended(self, session: PppoeSession) -> None:
         self.by_session.pop((session.peer_mac, session.session_id, session.local_mac), None)

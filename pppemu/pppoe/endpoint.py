@@ -15,7 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pppemu.ppp.events import Event
+from pppemu.ppp.events import Event, Ipv6Configured
 from pppemu.wire import const as C
 from pppemu.wire.errors import DecodeError
 from pppemu.wire.ethernet import EthFrame, decode_eth, encode_eth
@@ -158,6 +158,9 @@ class Endpoint:
 
     def session_ipv6_up(self, session: PppoeSession, now: float) -> None:
         """IPv6CP opened on a session: start what runs above it."""
+
+    def session_ipv6_configured(self, session: PppoeSession, event: Ipv6Configured, now: float) -> None:
+        """A session's first Router Advertisement arrived (the client's only)."""
 
     def session_ended(self, session: PppoeSession) -> None:
         raise NotImplementedError

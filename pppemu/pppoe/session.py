@@ -11,9 +11,11 @@ import ipaddress
 import random
 from typing import TYPE_CHECKING
 
+from pppemu.ipv6.dhcp_client import Dhcpv6Client
+from pppemu.ipv6.dhcp_server import Dhcpv6Server
 from pppemu.ipv6.host import Ipv6Host
 from pppemu.ipv6.router import Ipv6Router
-from pppemu.ppp.events import Event, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
+from pppemu.ppp.events import Dhcpv6Bound, Event, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.ppp.session import PppConfig, PppSession, retransmissions
 from pppemu.wire import const as C
 
@@ -33,6 +35,7 @@ class PppoeSession:
         self.line_id: dict[str, str] = {}  # Agent-Circuit-Id / Agent-Remote-Id sent or received
         self.setup_deadline: float | None = None  # the AC's: ended if not up by then
         self.ipv6: Ipv6Host | Ipv6Router | None = None  # above IPv6CP, once it opened
+        self.dhcp6: Dhcpv6Client | Dhcpv6Server | None = None
         self.prefix6: ipaddress.IPv6Network | None = None  # the /64 advertised (AC) or learnt (client)
         # lifecycle
         self.started_at: float | None = now
@@ -47,6 +50,8 @@ class PppoeSession:
         self.dns: list[str] = []
         self.address6: str | None = None  # the subscriber's, by SLAAC
         self.dns6: list[str] = []
+        self.na_address6: str | None = None  # the subscriber's, by DHCPv6 (IA_NA)
+        self.delegated6: str | None = None   # its delegated prefix (IA_PD)
         self._username: str | None = None
         self._retransmissions = 0
 
@@ -76,8 +81,9 @@ class PppoeSession:
     def deadline(self) -> float | None:
         own = self.ppp.deadline if self.ppp is not None else (
             self.discovery.deadline if self.discovery is not None else None)
-        if self.ipv6 is not None and self.ipv6.deadline is not None:
-            own = self.ipv6.deadline if own is None else min(own, self.ipv6.deadline)
+        for above in self._above_ipv6cp():
+            if above.deadline is not None:
+                own = above.deadline if own is None else min(own, above.deadline)
         if self.up_at is not None or self.setup_deadline is None:
             return own
         return self.setup_deadline if own is None else min(own, self.setup_deadline)
@@ -89,8 +95,9 @@ class PppoeSession:
             self.ppp.lower_down(now, f"setup not complete within {self.setup_deadline - self.started_at:g} s")
         elif self.ppp is not None:
             self.ppp.tick(now)
-            if self.ipv6 is not None and not self.gone:
-                self.ipv6.tick(now)
+            for above in self._above_ipv6cp():
+                if not self.gone:
+                    above.tick(now)
         elif self.discovery is not None:
             self.discovery.tick(now)
             self.endpoint.discovery_progress(self, now)
@@ -107,8 +114,12 @@ class PppoeSession:
         return self.ppp is not None and self.ppp.send_packet(C.PROTO_IPV6, packet)
 
     def take_ipv6(self, packet: bytes, now: float) -> bool:
-        """Offer an IPv6 packet to the IPv6 control plane; False: it is data, pass it on."""
-        return self.ipv6 is not None and self.ipv6.receive(packet, now)
+        """Offer an IPv6 packet to the IPv6 control plane (router discovery, DHCPv6);
+        False: it is data, pass it on."""
+        return any(above.receive(packet, now) for above in self._above_ipv6cp())
+
+    def _above_ipv6cp(self) -> list[Ipv6Host | Ipv6Router | Dhcpv6Client | Dhcpv6Server]:
+        return [above for above in (self.ipv6, self.dhcp6) if above is not None]
 
     def send_ppp(self, protocol: int, info: bytes) -> None:
         self.endpoint.send_session(self.local_mac, self.peer_mac, self.session_id, protocol, info)
@@ -126,10 +137,14 @@ class PppoeSession:
                 self.endpoint.session_up(self)
         elif isinstance(event, Ipv6Up) and self.ipv6 is None:
             self.endpoint.session_ipv6_up(self, self.ppp.now)
-        elif isinstance(event, Ipv6Configured) and event.prefix:
-            self.prefix6 = ipaddress.IPv6Network(event.prefix)
-            self.address6 = event.address
-            self.dns6 = list(event.dns)
+        elif isinstance(event, Ipv6Configured):
+            if event.prefix:
+                self.prefix6 = ipaddress.IPv6Network(event.prefix)
+                self.address6, self.dns6 = event.address, list(event.dns)
+            self.endpoint.session_ipv6_configured(self, event, self.ppp.now)
+        elif isinstance(event, Dhcpv6Bound):
+            self.na_address6, self.delegated6 = event.address, event.prefix
+            self.dns6 = list(dict.fromkeys(self.dns6 + event.dns))
         elif isinstance(event, Packet) and event.protocol == C.PROTO_IPV6 and self.take_ipv6(event.data, self.ppp.now):
             self.endpoint.schedule(self)
             return
@@ -150,6 +165,8 @@ class PppoeSession:
         """End gracefully: LCP Terminate-Request first if PPP runs, then PADT."""
         if self.gone:
             return
+        if isinstance(self.dhcp6, Dhcpv6Client):
+            self.dhcp6.release(now)  # what DHCPv6 bound goes back before the link does
         if self.ppp is not None:
             self.ppp.close(now, reason)
         else:
