@@ -52,22 +52,27 @@ class Tracker:
         self.up: dict[SessionKey, SessionUp] = {}
         self.failed: dict[SessionKey, str] = {}
         self.lost: dict[SessionKey, str] = {}
+        self.closed = 0
+        self.closing = False  # we are terminating them: a session going down now is no loss
         self.started = 0
 
     @property
     def in_setup(self) -> int:
-        return self.started - len(self.up) - len(self.failed) - len(self.lost)
+        return self.started - self.settled
 
     @property
     def settled(self) -> int:
-        return len(self.up) + len(self.failed) + len(self.lost)
+        return len(self.up) + len(self.failed) + len(self.lost) + self.closed
 
     def on_event(self, event) -> None:
         if isinstance(event, SessionUp):
             self.up[event.key] = event
         elif isinstance(event, SessionDown):
             if event.key in self.up:
-                self.lost[event.key] = event.reason
+                if self.closing:
+                    self.closed += 1
+                else:
+                    self.lost[event.key] = event.reason
                 del self.up[event.key]
             else:
                 self.failed[event.key] = event.reason
@@ -102,7 +107,7 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
             return
         if not many or plan.outputs.verbose:
             console.event(event, named=many)
-        elif isinstance(event, SessionDown) and event.key in tracker.up:
+        elif isinstance(event, SessionDown) and event.key in tracker.up and not tracker.closing:
             console.say(f"#{event.key.number}: lost: {event.reason}")  # losses always show, even in a crowd
         tracker.on_event(event)
         if isinstance(event, (SessionUp, SessionDown)):
@@ -164,6 +169,7 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
                 exit_code = EXIT_SESSION_FAILED
             else:
                 exit_code = hold(plan, role, runner, tracker, replies, ping_ident, console)
+                tracker.closing = True
                 teardown(loop, role, plan, console)
         finally:
             written = runner.finish({"setup_rate": setup_rate(role.sessions.values())})
