@@ -48,3 +48,19 @@ def test_200_dual_stack_subscribers_get_distinct_prefixes(lab):
     assert len({s["address6"] for s in sessions} - {None}) == 200
     ac.send_signal(signal.SIGTERM)
     assert ac.wait(timeout=30) == 0
+
+
+def test_tun_at_both_ends_carries_ping_and_ping6(lab):
+    ac, ac_log = lab.start_ac(*AC_ARGS, "--tun", "pppac")
+    wait_for(ac_log, "ready", proc=ac)
+    # an address behind the AC for the subscriber to reach over IPv6
+    assert lab.ns_exec(lab.ac_ns, "ip", "-6", "addr", "add", "2001:db8:ffff::1/128", "dev", "pppac",
+                       "nodad").returncode == 0
+    client, client_log = lab.start_client("--user", "lab", "--password", "pw", "--ipv6", "--dhcpv6", "pd",
+                                          "--tun", "ppp0", "--default-route")
+    wait_for(client_log, "TUN ppp0: 2001:db8:100:", proc=client)
+    wait_for(client_log, "TUN ppp0: 10.0.0.100", proc=client)
+    ping = lab.ns_exec(lab.cl_ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.0.1")
+    assert ping.returncode == 0 and "3 received" in ping.stdout, ping.stdout + ping.stderr
+    ping6 = lab.ns_exec(lab.cl_ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:ffff::1")
+    assert ping6.returncode == 0 and "3 received" in ping6.stdout, ping6.stdout + ping6.stderr

@@ -64,6 +64,9 @@ def run(plan: AcRun, config: AcConfig) -> int:
     if tun is not None:
         assert ppp.local_ip is not None  # the command line requires --local-ip
         tun.configure_ac(ppp.local_ip, role.pool.bounds, ppp.mru)
+        for block in (config.ra_prefix_pool, config.pd_pool):
+            if block:
+                tun.route6(block)  # one route per pool: the AC finds the session per packet
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
 
     def on_event(event):
@@ -85,11 +88,13 @@ def run(plan: AcRun, config: AcConfig) -> int:
     if tun is not None:
         def from_kernel(now: float) -> None:
             for packet in tun.read_all():
+                session, protocol = None, C.PROTO_IPV4
                 if len(packet) >= 20 and packet[0] >> 4 == 4:
                     session = role.session_for_address(packet[16:20])
-                    if session is not None and session.ppp is not None:
-                        session.ppp.send_packet(C.PROTO_IPV4, packet)
-                        continue
+                elif len(packet) >= 40 and packet[0] >> 4 == 6:
+                    session, protocol = role.session_for_address6(packet[24:40]), C.PROTO_IPV6
+                if session is not None and session.ppp is not None and session.ppp.send_packet(protocol, packet):
+                    continue
                 role.counters["tun.no_session"] += 1
         loop.add_reader(tun, from_kernel)
     console.say(f"AC {config.ac_name!r} ready on {plan.iface} ({mac_str(link.mac)}): gateway {ppp.local_ip}, "

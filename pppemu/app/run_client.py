@@ -1,6 +1,7 @@
 """`pppemu client`: bring sessions up, optionally ping or carry traffic, hold, tear down."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, EXIT_PING_LOST, EXIT_SESSION
 from pppemu.io.link import PacketLink
 from pppemu.io.loop import EventLoop
 from pppemu.io.tun import Tun
-from pppemu.ppp.events import Packet, SessionDown, SessionKey, SessionUp
+from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.pppoe.discovery import line_id_tag
 from pppemu.wire import const as C
@@ -112,6 +113,14 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
         tracker.on_event(event)
         if isinstance(event, (SessionUp, SessionDown)):
             pacer.poke(time.monotonic())
+        if isinstance(event, (Ipv6Configured, Dhcpv6Bound)) and tun is not None:
+            address = event.address  # by SLAAC, or DHCPv6's IA_NA
+            if address:
+                tun.add_address6(address)
+                tun.route6(str(ipaddress.IPv6Network(f"{address}/64", strict=False)))
+                if plan.default_route:
+                    tun.route6("default")
+                console.say(f"TUN {tun.name}: {address}" + (", IPv6 default route" if plan.default_route else ""))
         if isinstance(event, SessionUp) and tun is not None:
             mtu = role.sessions[event.key.number].ppp.lcp_policy.tx_mtu
             tun.configure_client(event.ip, event.gateway, mtu, plan.default_route)

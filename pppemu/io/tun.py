@@ -69,6 +69,14 @@ class Tun:
         if default_route:
             ip_cmd("route", "replace", "default", "via", gateway, "dev", self.name)
 
+    def add_address6(self, address: str, length: int = 128) -> None:
+        """An IPv6 address on the device; `nodad`: nothing else on a point-to-point link holds it."""
+        ip_cmd("link", "set", self.name, "up")
+        ip_cmd("-6", "addr", "add", f"{address}/{length}", "dev", self.name, "nodad")
+
+    def route6(self, prefix: str) -> None:
+        ip_cmd("-6", "route", "replace", prefix, "dev", self.name)
+
     def configure_ac(self, local_ip: str, pool: tuple[int, int], mtu: int) -> None:
         ip_cmd("addr", "add", f"{local_ip}/32", "dev", self.name)
         ip_cmd("link", "set", self.name, "mtu", str(mtu), "up")

@@ -82,6 +82,8 @@ class AcRole(Endpoint):
         self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
         self.sessions: dict[tuple[bytes, int], PppoeSession] = {}  # by (peer MAC, session id)
         self.by_address: dict[bytes, PppoeSession] = {}  # packed IPv4 -> session, for the data plane
+        self.by_prefix6: dict[bytes, PppoeSession] = {}  # a /64's first 8 bytes -> session
+        self.by_delegated: dict[int, PppoeSession] = {}  # a delegated prefix, as an int -> session
         self.per_mac: dict[bytes, int] = {}
         self.in_setup = 0  # sessions between PADR and IPCP up
         self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
@@ -222,6 +224,8 @@ class AcRole(Endpoint):
             session.prefix6 = self.prefixes.allocate()
             if session.prefix6 is None:
                 self.counters["ipv6.prefix_pool_empty"] += 1
+            else:
+                self.by_prefix6[session.prefix6.network_address.packed[:8]] = session
         dns = [ipaddress.IPv6Address(d).packed for d in self.config.dns6]
         session.dns6 = list(self.config.dns6)
         serving = self.prefixes is not None or self.delegations is not None
@@ -234,8 +238,30 @@ class AcRole(Endpoint):
             pool = self.delegations
             session.dhcp6 = Dhcpv6Server(
                 self.duid, router.local, session.send_ipv6, na_prefix=session.prefix6,
-                take_prefix=pool.allocate if pool is not None else None,
-                give_back=pool.release if pool is not None else lambda prefix: None, dns=dns)
+                take_prefix=(lambda: self._delegate(session)) if pool is not None else None,
+                give_back=self._undelegate, dns=dns)
+
+    def _delegate(self, session: PppoeSession) -> ipaddress.IPv6Network | None:
+        assert self.delegations is not None
+        prefix = self.delegations.allocate()
+        if prefix is None:
+            self.counters["ipv6.delegation_pool_empty"] += 1
+        else:
+            self.by_delegated[int(prefix.network_address)] = session
+        return prefix
+
+    def _undelegate(self, prefix: ipaddress.IPv6Network) -> None:
+        if self.delegations is not None:
+            self.delegations.release(prefix)
+            self.by_delegated.pop(int(prefix.network_address), None)
+
+    def session_for_address6(self, packed: bytes) -> PppoeSession | None:
+        """The session an IPv6 destination belongs to: its /64 or its delegated prefix."""
+        session = self.by_prefix6.get(packed[:8])
+        if session is None and self.delegations is not None:
+            mask = ((1 << self.config.pd_length) - 1) << (128 - self.config.pd_length)
+            session = self.by_delegated.get(int.from_bytes(packed, "big") & mask)
+        return session
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:
         if isinstance(event, SessionUp):
@@ -254,6 +280,8 @@ class AcRole(Endpoint):
     def session_ended(self, session: PppoeSession) -> None:
         if session.prefix6 is not None and self.prefixes is not None:
             self.prefixes.release(session.prefix6)
+            if self.by_prefix6.get(session.prefix6.network_address.packed[:8]) is session:
+                del self.by_prefix6[session.prefix6.network_address.packed[:8]]
         if isinstance(session.dhcp6, Dhcpv6Server):
             session.dhcp6.release_all()
         if session.address:
