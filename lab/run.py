@@ -42,17 +42,22 @@ def stop(proc: subprocess.Popen, check: bool = True) -> None:
 
 def lab_run(lab: Lab, auth: str, out: Path) -> None:
     account = ["--auth", auth, "--user", "lab", "--password", "lab-secret"]
-    ac_args = ["--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.199", "--ac-name", "lab-ac", *account]
+    ac_args = ["--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.199", "--ac-name", "lab-ac", *account,
+               "--ipv6", "--ra-prefix-pool", "2001:db8:100::/40", "--pd-pool", "2001:db8:200::/40",
+               "--dns6", "2001:db8::53"]
+    dual_stack = ["--ipv6", "--dhcpv6", "pd"]  # SLAAC for the WAN address, a delegated /56, as CPEs do
 
     step(f"namespaces {lab.ac_ns} (AC) and {lab.cl_ns} (client), joined by veth0 <-> veth0")
 
-    step(f"AC: gateway 10.0.0.1, pool 10.0.0.100-10.0.0.199, {auth}, user lab")
+    step(f"AC: gateway 10.0.0.1, pool 10.0.0.100-10.0.0.199, {auth}, user lab; IPv6: a /64 per session "
+         "from 2001:db8:100::/40 by Router Advertisement, a /56 from 2001:db8:200::/40 by DHCPv6")
     ac, ac_log = lab.start_ac(*ac_args, "--dns", "10.0.0.53", "--echo-interval", "5", "--report", str(out / "ac.json"),
                               "--pcap", str(out / "ac.pcap"))
     print(ac_log.read_text(), end="")
 
-    step(f"client: discovery, LCP, {auth}, IPCP, 3 pings to the gateway, hold 2 s, terminate")
-    run(*lab.command(lab.cl_ns, "client", "--iface", "veth0", *account, "--ping", "3",
+    step(f"client: discovery, LCP, {auth}, IPCP and IPv6CP, SLAAC, DHCPv6 prefix delegation, 3 pings to the "
+         "gateway, hold 2 s, terminate")
+    run(*lab.command(lab.cl_ns, "client", "--iface", "veth0", *account, *dual_stack, "--ping", "3",
                      "--duration", "2", "--echo-interval", "1", "--report", str(out / "client.json"), capture=False))
 
     step("AC stops (SIGTERM)")
@@ -64,12 +69,16 @@ def lab_run(lab: Lab, auth: str, out: Path) -> None:
 
     step("TUN at both ends: the AC as a real gateway, kernel tools through the session")
     ac, _ = lab.start_ac(*ac_args, "--tun", "pppac", name="ac-tun", capture=False)
-    client, client_log = lab.start_client(*account, "--tun", "ppp0", "--duration", "30", name="client-tun",
-                                          capture=False)
-    print(wait_for(client_log, "TUN ppp0", proc=client), end="")
+    run("ip", "-n", lab.ac_ns, "-6", "addr", "add", "2001:db8:ffff::1/128", "dev", "pppac", "nodad")
+    client, client_log = lab.start_client(*account, *dual_stack, "--tun", "ppp0", "--default-route",
+                                          "--duration", "30", name="client-tun", capture=False)
+    wait_for(client_log, "TUN ppp0: 10.", proc=client)
+    print(wait_for(client_log, "TUN ppp0: 2001:", proc=client), end="")
     run("ip", "-n", lab.cl_ns, "-br", "addr", "show", "ppp0")
     print("-- ping from the client's namespace to the gateway, through pppemu at both ends")
     run("ip", "netns", "exec", lab.cl_ns, "ping", "-c", "3", "-i", "0.2", "10.0.0.1")
+    print("-- ping -6 from the client's namespace to 2001:db8:ffff::1 behind the AC")
+    run("ip", "netns", "exec", lab.cl_ns, "ping", "-6", "-c", "3", "-i", "0.2", "2001:db8:ffff::1")
     print("-- TCP: iperf3 server in the AC's namespace, client in the subscriber's, 3 s")
     lab.spawn(lab.ac_ns, "iperf3", "-s", "-1", "-B", "10.0.0.1", log=out / "iperf-server.log")
     time.sleep(0.2)
@@ -87,6 +96,8 @@ def lab_run(lab: Lab, auth: str, out: Path) -> None:
         for sess in r["sessions"]:
             print(f"       {sess['mac']} sid={sess['session_id']} {sess['state']} address={sess['address']} "
                   f"gateway={sess['gateway']} reason={sess['reason']}")
+            print(f"       IPv6: prefix={sess['prefix6']} address={sess['address6']} "
+                  f"delegated={sess['delegated6']} dns={','.join(sess['dns6']) or '-'}")
         print("       counters:", ", ".join(f"{k}={v}" for k, v in r["counters"].items()))
     print("\nlab: OK")
 

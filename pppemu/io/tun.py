@@ -1,6 +1,7 @@
 """A TUN device: IP packets between the kernel and a PPPoE session."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import ipaddress
 import os
@@ -35,9 +36,18 @@ class Tun:
             os.close(self.fd)
             raise LinkError(f"cannot create TUN device {name}: {exc.strerror}") from None
         self.name = name
+        self._leave_router_discovery_to_pppemu()
         self.write_errors = 0
         self._buffer = bytearray(65536)
         self._view = memoryview(self._buffer)
+
+    def _leave_router_discovery_to_pppemu(self) -> None:
+        """pppemu solicits and takes Router Advertisements itself: the kernel must neither send
+        its own solicitations over the session nor act on advertisements."""
+        for setting in ("router_solicitations", "accept_ra"):
+            # No IPv6 in this kernel: nothing to keep quiet.
+            with contextlib.suppress(OSError), open(f"/proc/sys/net/ipv6/conf/{self.name}/{setting}", "w") as f:
+                f.write("0")
 
     def fileno(self) -> int:
         return self.fd

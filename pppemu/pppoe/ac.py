@@ -248,6 +248,7 @@ class AcRole(Endpoint):
             self.counters["ipv6.delegation_pool_empty"] += 1
         else:
             self.by_delegated[int(prefix.network_address)] = session
+            session.delegated6 = str(prefix)
         return prefix
 
     def _undelegate(self, prefix: ipaddress.IPv6Network) -> None:
