@@ -36,3 +36,25 @@ def test_api_start_raises_a_clear_error(lab):
         session = PPPoESession(iface="veth0", username="lab", password="nope")
     with session, pytest.raises(PPPoEError, match="authentication failed"):
         session.start(timeout=15)
+
+
+def test_api_dual_stack_session_pings_the_router_over_ipv6(lab):
+    import time
+
+    from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
+    lab.start_ac("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--user", "lab", "--password", "pw",
+                 "--ipv6", "--ra-prefix-pool", "2001:db8:100::/40", "--pd-pool", "2001:db8:200::/40",
+                 "--dns6", "2001:db8::53")
+    with netns.NetNS(nsname=lab.cl_ns):
+        session = PPPoESession(iface="veth0", username="lab", password="pw", ipv6=True, dhcpv6=("pd",))
+    with session as s:
+        s.start(timeout=15)
+        deadline = time.monotonic() + 10
+        while s.prefix() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert s.ip6().startswith("2001:db8:100:") and s.prefix() == "2001:db8:200::/56"
+        assert s.dns6() == ["2001:db8::53"]
+        assert s.gw6().startswith("fe80::")  # the AC's link-local address, from its advertisement
+        s.send_packet(IPv6(src=s.ip6(), dst=s.gw6()) / ICMPv6EchoRequest(id=7, seq=1, data=b"v6"))
+        reply = s.recv_packet(timeout=5)
+        assert reply is not None and reply.haslayer(ICMPv6EchoReply) and reply[ICMPv6EchoReply].id == 7

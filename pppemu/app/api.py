@@ -17,7 +17,7 @@ import time
 from pppemu.app.verdict import live_checker
 from pppemu.io.link import PacketLink
 from pppemu.io.loop import EventLoop
-from pppemu.ppp.events import Packet, SessionDown, SessionUp
+from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Packet, SessionDown, SessionUp
 from pppemu.ppp.lcp import accepted_auth
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.client import ClientConfig, ClientRole
@@ -36,14 +36,14 @@ class PPPoESession:
     def __init__(self, iface: str, username: str, password: str, *, auth: str = "any",
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
                  mru: int = PPP.mru, echo_interval: float = PPP.echo_interval,
-                 echo_failure: int = PPP.echo_failure, ipv6: bool = PPP.ipv6, pcap: str | None = None,
-                 verbose: bool = False, conformance: bool = False):
+                 echo_failure: int = PPP.echo_failure, ipv6: bool = PPP.ipv6, dhcpv6: tuple[str, ...] = (),
+                 pcap: str | None = None, verbose: bool = False, conformance: bool = False):
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)
         self._mac = mac_bytes(mac) if mac else self._link.mac
         self._link.accept_only(self._mac, 1)
-        self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name))
+        self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name, dhcpv6=dhcpv6))
         self._checker = live_checker(conformance)
         self._loop = EventLoop(self._role, self._link, self._on_event, pcap=pcap, verbose=verbose,
                                checker=self._checker)
@@ -51,6 +51,12 @@ class PPPoESession:
         self._up = threading.Event()
         self._down = threading.Event()
         self._up_event: SessionUp | None = None
+        # what SLAAC and DHCPv6 gave, once they did
+        self._slaac6: str | None = None
+        self._router6: str | None = None
+        self._na6: str | None = None
+        self._prefix6: str | None = None
+        self._dns6: list[str] = []
         self.down_reason: str | None = None
         self._session: PppoeSession | None = None
         self._closed = False
@@ -65,6 +71,12 @@ class PPPoESession:
             self._down.set()
         elif isinstance(event, Packet):
             self._received.put(event)
+        elif isinstance(event, Ipv6Configured):
+            self._slaac6, self._router6 = event.address, event.router
+            self._dns6 = list(dict.fromkeys(self._dns6 + event.dns))
+        elif isinstance(event, Dhcpv6Bound):
+            self._na6, self._prefix6 = event.address, event.prefix
+            self._dns6 = list(dict.fromkeys(self._dns6 + event.dns))
 
     def _start_on_loop(self) -> None:
         self._session = self._role.add_session(self._mac, time.monotonic())
@@ -107,6 +119,23 @@ class PPPoESession:
 
     def dns(self) -> list[str]:
         return list(self._require_up().dns)
+
+    def ip6(self) -> str | None:
+        """Our global IPv6 address (SLAAC, else DHCPv6's IA_NA); None before one arrived.
+        Needs ipv6=True; ask DHCPv6 for more with dhcpv6=("na", "pd")."""
+        return self._slaac6 or self._na6
+
+    def gw6(self) -> str | None:
+        """The IPv6 router: the link-local address of the AC that advertised."""
+        return self._router6
+
+    def prefix(self) -> str | None:
+        """The prefix DHCPv6 delegated to us (IA_PD), e.g. '2001:db8:200::/56'; None if none."""
+        return self._prefix6
+
+    def dns6(self) -> list[str]:
+        """IPv6 DNS servers, from the Router Advertisement and DHCPv6."""
+        return list(self._dns6)
 
     @property
     def is_up(self) -> bool:
