@@ -6,6 +6,7 @@ while holding, and each side's peak RSS with the memory per session.
     .venv/bin/python bench/setup.py --sessions 1000
     .venv/bin/python bench/setup.py --sessions 10000 --max-outstanding 1000
     .venv/bin/python bench/setup.py --sessions 10000 --max-outstanding 1000 --hold 300 --echo-interval 30
+    .venv/bin/python bench/setup.py --sessions 10000 --max-outstanding 1000 --hold 5 --dual-stack
 """
 import argparse
 import json
@@ -29,15 +30,13 @@ def rss_kib(pid: int, field: str) -> int:
     return 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=0, help="sessions started per second (0: no limit)")
-    parser.add_argument("--max-outstanding", type=int, default=0, help="sessions in setup at once (0: no limit)")
-    parser.add_argument("--hold", type=float, default=1.0, help="seconds to hold the sessions up")
-    parser.add_argument("--echo-interval", type=float, default=30.0)
-    args = parser.parse_args()
+DUAL_STACK_AC = ("--ipv6", "--ra-prefix-pool", "2001:db8:100::/40", "--pd-pool", "2001:db8:200::/40",
+                 "--dns6", "2001:db8::53", "--max-sessions-per-mac", "0")
+DUAL_STACK_CLIENT = ("--ipv6", "--dhcpv6", "pd")
 
+
+def measure(args, dual: bool) -> dict:
+    """One run: the AC and the client in fresh namespaces; the reports and peak RSS."""
     with tempfile.TemporaryDirectory(prefix="pppemu-bench.") as tmp:
         tmp = Path(tmp)
         lab = Lab(tmp, prefix="b")
@@ -45,13 +44,13 @@ def main() -> None:
             (tmp / "secrets").write_text("* * bench-secret\n")
             ac, _ = lab.start_ac("--local-ip", "10.100.0.1", "--pool", "10.100.0.0/16", "--secrets",
                                  str(tmp / "secrets"), "-q", "--echo-interval", str(args.echo_interval),
-                                 "--report", str(tmp / "ac.json"))
+                                 "--report", str(tmp / "ac.json"), *(DUAL_STACK_AC if dual else ()))
             ac_base = rss_kib(ac.pid, "VmRSS")
             client, client_log = lab.start_client(
                 "--sessions", str(args.sessions), "--user", "user{n}@bench", "--password", "bench-secret",
                 "--rate", str(args.rate), "--max-outstanding", str(args.max_outstanding),
                 "--duration", str(args.hold), "--echo-interval", str(args.echo_interval),
-                "--timeout", "120", "--report", str(tmp / "client.json"))
+                "--timeout", "120", "--report", str(tmp / "client.json"), *(DUAL_STACK_CLIENT if dual else ()))
             wait_for(client_log, "client on", proc=client)  # printed just before the first PADI
             client_base = rss_kib(client.pid, "VmRSS")
             peak = {"ac": 0, "client": 0}
@@ -61,8 +60,9 @@ def main() -> None:
                 time.sleep(0.1)
             ac.send_signal(signal.SIGTERM)
             ac.wait(timeout=60)
-            report = json.loads((tmp / "client.json").read_text())
-            ac_report = json.loads((tmp / "ac.json").read_text())
+            return {"client": json.loads((tmp / "client.json").read_text()),
+                    "ac": json.loads((tmp / "ac.json").read_text()),
+                    "base": {"client": client_base, "ac": ac_base}, "peak": peak}
         except Exception:
             for name in ("ac.log", "client.log"):
                 if (tmp / name).exists():
@@ -71,25 +71,62 @@ def main() -> None:
         finally:
             lab.close()
 
+
+def show(args, run: dict, dual: bool) -> None:
+    report, ac_report = run["client"], run["ac"]
     s, rate = report["summary"], report["setup_rate"]
     lost = sum(1 for x in report["sessions"] if x["setup_ms"] is not None and x["reason"] != "user request")
     n = args.sessions
-    print(describe())
-    print(f"sessions: {n} (CHAP + IPCP), rate limit {args.rate or 'none'}/s, "
-          f"max outstanding {args.max_outstanding or 'none'}, held {args.hold:g} s, "
-          f"echo every {args.echo_interval:g} s")
+    print(f"-- {'dual stack (IPv4 + SLAAC + DHCPv6 IA_PD)' if dual else 'IPv4 only'}")
     print(f"established: {s['established']}  failed: {s['failed']} {s['failure_reasons'] or ''}  "
           f"lost while held: {lost}  retransmissions: client {s['retransmissions']}, "
           f"AC {ac_report['summary']['retransmissions']}")
+    if dual:
+        full = sum(1 for x in report["sessions"] if x["address6"] and x["delegated6"])
+        prefixes = len({x["delegated6"] for x in report["sessions"]} - {None})
+        print(f"dual stack complete (SLAAC address and a delegated prefix): {full}; distinct prefixes {prefixes}")
+        v6 = sorted(x["ipv6_ms"] for x in report["sessions"] if x["ipv6_ms"] is not None)
+        if v6:
+            print(f"time to IPv6 complete ms (PADI to the prefix delegated): p50 {v6[len(v6) // 2]}  "
+                  f"p99 {v6[min(len(v6) - 1, round(0.99 * (len(v6) - 1)))]}  max {v6[-1]}")
     print(f"setup rate: {rate['overall_per_s']} sessions/s overall (first PADI to last IPCP up "
           f"{rate['last_up_s']} s); per second min/avg/max {rate['per_second']}")
     ms = s["setup_ms"]
-    print(f"setup time ms: p50 {ms['p50']}  p95 {ms['p95']}  p99 {ms['p99']}  max {ms['max']}")
-    for side, base in (("client", client_base), ("ac", ac_base)):
-        per = (peak[side] - base) / n if n else 0
-        print(f"peak RSS {side:6}: {peak[side] / 1024:.1f} MiB (at start {base / 1024:.1f} MiB, "
+    print(f"setup time ms (PADI to IPCP up): p50 {ms['p50']}  p95 {ms['p95']}  p99 {ms['p99']}  max {ms['max']}")
+    for side in ("client", "ac"):
+        base, peak = run["base"][side], run["peak"][side]
+        per = (peak - base) / n if n else 0
+        print(f"peak RSS {side:6}: {peak / 1024:.1f} MiB (at start {base / 1024:.1f} MiB, "
               f"{per:.2f} KiB per session)")
-    print(f"AC pool after teardown: {ac_report['pool']['in_use']} in use, {ac_report['pool']['free']} free")
+    pools = f"AC pool after teardown: {ac_report['pool']['in_use']} in use, {ac_report['pool']['free']} free"
+    print(pools)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=0, help="sessions started per second (0: no limit)")
+    parser.add_argument("--max-outstanding", type=int, default=0, help="sessions in setup at once (0: no limit)")
+    parser.add_argument("--hold", type=float, default=1.0, help="seconds to hold the sessions up")
+    parser.add_argument("--echo-interval", type=float, default=30.0)
+    parser.add_argument("--dual-stack", action="store_true",
+                        help="also run the same sessions dual stack, after the IPv4-only run, and compare")
+    args = parser.parse_args()
+    print(describe())
+    print(f"sessions: {args.sessions} (CHAP + IPCP), rate limit {args.rate or 'none'}/s, "
+          f"max outstanding {args.max_outstanding or 'none'}, held {args.hold:g} s, "
+          f"echo every {args.echo_interval:g} s")
+    runs = [(False, measure(args, False))]
+    if args.dual_stack:
+        runs.append((True, measure(args, True)))
+    for dual, run in runs:
+        show(args, run, dual)
+    if len(runs) == 2:
+        (_, v4), (_, v6) = runs
+        r4, r6 = v4["client"]["setup_rate"]["overall_per_s"], v6["client"]["setup_rate"]["overall_per_s"]
+        p4, p6 = v4["client"]["summary"]["setup_ms"]["p99"], v6["client"]["summary"]["setup_ms"]["p99"]
+        if r4 and r6 and p4 and p6:
+            print(f"dual stack / IPv4 only: setup rate x{r6 / r4:.2f}, p99 setup time x{p6 / p4:.2f}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ def session_record(s) -> dict:
         "delegated6": s.delegated6,
         "mru": ppp.lcp_policy.tx_mtu if ppp is not None and ppp.lcp.opened else None,
         "setup_ms": round((s.up_at - s.started_at) * 1000, 3) if s.up_at is not None else None,
+        "ipv6_ms": round((s.ipv6_at - s.started_at) * 1000, 3) if s.ipv6_at is not None else None,
         "retransmissions": s.retransmissions,
         "reason": s.down_reason or None,
     }

@@ -52,6 +52,7 @@ class PppoeSession:
         self.dns6: list[str] = []
         self.na_address6: str | None = None  # the subscriber's, by DHCPv6 (IA_NA)
         self.delegated6: str | None = None   # its delegated prefix (IA_PD)
+        self.ipv6_at: float | None = None    # when IPv6 last completed a step: SLAAC, then DHCPv6
         self._username: str | None = None
         self._retransmissions = 0
 
@@ -141,8 +142,11 @@ class PppoeSession:
             if event.prefix:
                 self.prefix6 = ipaddress.IPv6Network(event.prefix)
                 self.address6, self.dns6 = event.address, list(event.dns)
+            self.ipv6_at = self.ppp.now
             self.endpoint.session_ipv6_configured(self, event, self.ppp.now)
         elif isinstance(event, Dhcpv6Bound):
+            if not event.renewed:
+                self.ipv6_at = self.ppp.now
             self.na_address6, self.delegated6 = event.address, event.prefix
             self.dns6 = list(dict.fromkeys(self.dns6 + event.dns))
         elif isinstance(event, Packet) and event.protocol == C.PROTO_IPV6 and self.take_ipv6(event.data, self.ppp.now):
