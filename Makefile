@@ -10,12 +10,13 @@ all: test
 
 # System tools, installed with apt-get only when one is missing: iproute2 for namespaces,
 # ping and iperf3 for traffic through the lab's TUN devices, rp-pppoe (pppoe, pppoe-server)
-# as an independent peer, tshark to dissect every capture; qemu for the interop VM.
+# as an independent peer, dhcpcd (dhcpcd-base) as an independent DHCPv6 client, tshark to
+# dissect every capture; qemu for the interop VM.
 deps:
 	@command -v ip >/dev/null && command -v ping >/dev/null && command -v iperf3 >/dev/null && \
-	    command -v pppoe-server >/dev/null && command -v tshark >/dev/null || \
+	    command -v pppoe-server >/dev/null && command -v dhcpcd >/dev/null && command -v tshark >/dev/null || \
 	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe tshark)
+	    apt-get install -y -q iproute2 iputils-ping iperf3 pppoe dhcpcd-base tshark)
 
 deps-interop: deps
 	@command -v qemu-system-x86_64 >/dev/null || \

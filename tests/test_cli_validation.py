@@ -101,6 +101,9 @@ def run(args):
     (["--tun", "ppp/0"], "--tun"),
     (["--tun", "ppp 0"], "--tun"),
     (["--default-route"], "--default-route"),
+    (["--ipv6-by-kernel", "--tun", "ppp0"], "--ipv6-by-kernel"),
+    (["--ipv6-by-kernel", "--ipv6"], "--ipv6-by-kernel"),
+    (["--ipv6-by-kernel", "--ipv6", "--tun", "ppp0", "--dhcpv6", "pd"], "--ipv6-by-kernel"),
     (["--report", "/proc/r.json"], "--report"),
     (["--pcap", "/proc/c.pcap"], "--pcap"),
 ])

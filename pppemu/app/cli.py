@@ -185,6 +185,10 @@ def client(
         "'na,pd'; started once a Router Advertisement sets M or O, as CPEs do. Empty: no DHCPv6."))] = "",
     rapid_commit: Annotated[bool, typer.Option(help=(
         "Offer DHCPv6 Rapid Commit (Solicit -> Reply); the server may still answer with Advertise."))] = True,
+    ipv6_by_kernel: Annotated[bool, typer.Option(help=(
+        "With --ipv6 and --tun: negotiate IPv6CP only and pass every IPv6 packet through the TUN device, "
+        "which gets the IPv6CP link-local address; the kernel solicits Router Advertisements and does "
+        "SLAAC itself, and a DHCPv6 client of your choice may run on the device."))] = False,
     timeout: Annotated[float, typer.Option(min=0.001, max=DAY, help=(
         "Seconds allowed for the session to come up."))] = CLIENT_RUN.setup_timeout,
     sessions: Annotated[int, typer.Option(min=1, max=MAX_SESSIONS, help=(
@@ -242,10 +246,14 @@ def client(
         fail(f"--dhcpv6 {dhcpv6!r}: give 'na', 'pd' or 'na,pd'")
     if wanted and not ipv6:
         fail("--dhcpv6 runs above IPv6CP: give --ipv6 too")
+    if ipv6_by_kernel and not (ipv6 and tun):
+        fail("--ipv6-by-kernel leaves IPv6 above IPv6CP to the kernel on the TUN device: give --ipv6 and --tun")
+    if ipv6_by_kernel and wanted:
+        fail("--ipv6-by-kernel leaves DHCPv6 to a client on the TUN device: drop --dhcpv6")
     ppp = PppConfig(mru=mru, username=user, password=password, accept_auth=accepted_auth(auth.value), ipv6=ipv6,
                     echo_interval=echo_interval, echo_failure=echo_failure)
     config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload, dhcpv6=wanted,
-                          rapid_commit=rapid_commit)
+                          rapid_commit=rapid_commit, ipv6_by_kernel=ipv6_by_kernel)
     plan = run_client.ClientRun(
         iface=iface, sessions=sessions, mac_base=mac_base, rate=rate, max_outstanding=max_outstanding,
         stop_rate=stop_rate, setup_timeout=timeout, duration=duration, ping=ping, tun=tun,

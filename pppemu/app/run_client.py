@@ -13,7 +13,7 @@ from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, EXIT_PING_LOST, EXIT_SESSION
 from pppemu.io.link import PacketLink
 from pppemu.io.loop import EventLoop
 from pppemu.io.tun import Tun
-from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Packet, SessionDown, SessionKey, SessionUp
+from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.pppoe.discovery import line_id_tag
 from pppemu.wire import const as C
@@ -90,7 +90,7 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
     if mac_base is not None and mac_base != link.mac:
         link.promiscuous()
     link.accept_only(mac_base or link.mac, plan.sessions)
-    tun = Tun(plan.tun) if plan.tun else None
+    tun = Tun(plan.tun, config.ipv6_by_kernel) if plan.tun else None
     role = ClientRole(config)
     tracker = Tracker()
     replies: dict[int, float] = {}
@@ -121,6 +121,10 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
                 if plan.default_route:
                     tun.route6("default")
                 console.say(f"TUN {tun.name}: {address}" + (", IPv6 default route" if plan.default_route else ""))
+        if isinstance(event, Ipv6Up) and tun is not None and config.ipv6_by_kernel and event.local_link_local:
+            tun.add_link_local(event.local_link_local)
+            console.say(f"TUN {tun.name}: {event.local_link_local}; router discovery, SLAAC and DHCPv6 "
+                        f"left to the kernel and its tools")
         if isinstance(event, SessionUp) and tun is not None:
             mtu = role.sessions[event.key.number].ppp.lcp_policy.tx_mtu
             tun.configure_client(event.ip, event.gateway, mtu, plan.default_route)

@@ -22,7 +22,7 @@ def ip_cmd(*args: str) -> None:
 
 
 class Tun:
-    def __init__(self, name: str):
+    def __init__(self, name: str, ipv6_by_kernel: bool = False):
         if len(name.encode()) > 15:
             raise LinkError(f"TUN name {name!r} is longer than 15 characters")
         try:
@@ -36,18 +36,27 @@ class Tun:
             os.close(self.fd)
             raise LinkError(f"cannot create TUN device {name}: {exc.strerror}") from None
         self.name = name
-        self._leave_router_discovery_to_pppemu()
+        self._set_ipv6(ipv6_by_kernel)
         self.write_errors = 0
         self._buffer = bytearray(65536)
         self._view = memoryview(self._buffer)
 
-    def _leave_router_discovery_to_pppemu(self) -> None:
-        """pppemu solicits and takes Router Advertisements itself: the kernel must neither send
-        its own solicitations over the session nor act on advertisements."""
-        for setting in ("router_solicitations", "accept_ra"):
-            # No IPv6 in this kernel: nothing to keep quiet.
+    def _set_ipv6(self, by_kernel: bool) -> None:
+        """Who does router discovery on the device.
+
+        pppemu (the default) solicits and takes Router Advertisements itself: the kernel must
+        neither send its own solicitations over the session nor act on advertisements.
+        The kernel (`by_kernel`) solicits, takes the advertisements and does SLAAC, but makes
+        no link-local address of its own: on a TUN device (no hardware address) it would pick
+        a random interface identifier, while the session's is the one IPv6CP negotiated
+        (add_link_local). SLAAC then takes its interface identifier from that address.
+        """
+        settings = {"accept_ra": "1", "addr_gen_mode": "1"} if by_kernel else {
+            "router_solicitations": "0", "accept_ra": "0"}
+        for setting, value in settings.items():
+            # No IPv6 in this kernel: nothing to set.
             with contextlib.suppress(OSError), open(f"/proc/sys/net/ipv6/conf/{self.name}/{setting}", "w") as f:
-                f.write("0")
+                f.write(value)
 
     def fileno(self) -> int:
         return self.fd
@@ -83,6 +92,12 @@ class Tun:
         """An IPv6 address on the device; `nodad`: nothing else on a point-to-point link holds it."""
         ip_cmd("link", "set", self.name, "up")
         ip_cmd("-6", "addr", "add", f"{address}/{length}", "dev", self.name, "nodad")
+
+    def add_link_local(self, address: str) -> None:
+        """The link-local address from IPv6CP's interface identifier; once it is there, the kernel
+        sends its Router Solicitations from it (`replace`: IPv6CP may open again, with the same one)."""
+        ip_cmd("link", "set", self.name, "up")
+        ip_cmd("-6", "addr", "replace", f"{address}/64", "dev", self.name, "nodad")
 
     def route6(self, prefix: str) -> None:
         ip_cmd("-6", "route", "replace", prefix, "dev", self.name)

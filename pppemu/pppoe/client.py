@@ -32,6 +32,9 @@ class ClientConfig:
     # ("na", "pd"), and whether to offer Rapid Commit.
     dhcpv6: tuple[str, ...] = ()
     rapid_commit: bool = True
+    # IPv6CP only: router discovery, SLAAC and DHCPv6 are left to whatever sits behind the
+    # data sink (the kernel on a TUN device), which gets every IPv6 packet as data.
+    ipv6_by_kernel: bool = False
 
 
 class ClientRole(Endpoint):
@@ -107,6 +110,8 @@ class ClientRole(Endpoint):
         return True
 
     def session_ipv6_up(self, session: PppoeSession, now: float) -> None:
+        if self.config.ipv6_by_kernel:
+            return
         assert session.ppp is not None and session.ppp.ipv6cp_policy.iid is not None
         session.ipv6 = Ipv6Host(session.key, session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.on_event,
                                 self.rng)
