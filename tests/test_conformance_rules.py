@@ -9,6 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from scapy.layers.dhcp6 import (
+    DUID_LL,
+    DHCP6_Advertise,
+    DHCP6_Rebind,
+    DHCP6_Renew,
+    DHCP6_Reply,
+    DHCP6_Request,
+    DHCP6_Solicit,
+    DHCP6OptClientId,
+    DHCP6OptIA_NA,
+    DHCP6OptIA_PD,
+    DHCP6OptIAAddress,
+    DHCP6OptIAPrefix,
+    DHCP6OptRapidCommit,
+    DHCP6OptServerId,
+)
+from scapy.layers.inet import UDP
+from scapy.layers.inet6 import ICMPv6EchoRequest, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6NDOptPrefixInfo, IPv6
 from scapy.layers.l2 import Dot1Q, Ether
 from scapy.layers.ppp import (
     PPP,
@@ -1132,6 +1150,217 @@ def _(ex, broken):
     return Expect("ac", (n,))
 
 
+# IPv6 over the session: ICMPv6 router discovery (RFC 4861, RFC 4443) and DHCPv6 (RFC 8415)
+
+LL_CLIENT, LL_AC = "fe80::bbbb:bbbb:bbbb:bbbb", "fe80::aaaa:aaaa:aaaa:aaaa"
+ALL_NODES, ALL_ROUTERS, ALL_DHCP = "ff02::1", "ff02::2", "ff02::1:2"
+
+
+def ipv6cp_open(ex) -> None:
+    ex.ppp("ac", IPV6CP, Raw(control(1, 1, iid_option(b"\xaa" * 8))))
+    ex.ppp("client", IPV6CP, Raw(control(1, 1, iid_option(b"\xbb" * 8))))
+    ex.ppp("client", IPV6CP, Raw(control(2, 1, iid_option(b"\xaa" * 8))))
+    ex.ppp("ac", IPV6CP, Raw(control(2, 1, iid_option(b"\xbb" * 8))))
+
+
+def v6_up(ex) -> None:
+    ex.up()
+    ipv6cp_open(ex)
+
+
+def ip6(ex, sender, pkt) -> int:
+    return ex.ppp(sender, IPV6, pkt)
+
+
+def rs(hlim=255, src=LL_CLIENT, **icmp):
+    return IPv6(src=src, dst=ALL_ROUTERS, hlim=hlim) / ICMPv6ND_RS(**icmp)
+
+
+def ra(src=LL_AC, hlim=255, options=None, **icmp):
+    opts = ICMPv6NDOptPrefixInfo(prefix="2001:db8:0:1::", prefixlen=64) if options is None else options
+    return IPv6(src=src, dst=ALL_NODES, hlim=hlim) / ICMPv6ND_RA(**icmp) / opts
+
+
+def client_id(mac=HOST):
+    return DHCP6OptClientId(duid=DUID_LL(lladdr=mac))
+
+
+def server_id():
+    return DHCP6OptServerId(duid=DUID_LL(lladdr=AC))
+
+
+def ia_pd(iaid=1, granted=False):
+    inner = [DHCP6OptIAPrefix(prefix="2001:db8:100::", plen=56)] if granted else []
+    return DHCP6OptIA_PD(iaid=iaid, iapdopt=inner)
+
+
+def ia_na(iaid=1, granted=False):
+    inner = [DHCP6OptIAAddress(addr="2001:db8:0:1::100")] if granted else []
+    return DHCP6OptIA_NA(iaid=iaid, ianaopts=inner)
+
+
+def dhcp_client(ex, message, sport=546, dport=547, **udp) -> int:
+    return ip6(ex, "client", IPv6(src=LL_CLIENT, dst=ALL_DHCP) / UDP(sport=sport, dport=dport, **udp) / message)
+
+
+def dhcp_server(ex, message, sport=547, dport=546) -> int:
+    return ip6(ex, "ac", IPv6(src=LL_AC, dst=LL_CLIENT) / UDP(sport=sport, dport=dport) / message)
+
+
+
+def dhcpv6_pd(ex) -> None:
+    """Solicit, Advertise, Request, Reply: a delegated prefix, as RFC 8415 §18 runs it."""
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd())
+    dhcp_server(ex, DHCP6_Advertise(trid=1) / client_id() / server_id() / ia_pd(granted=True))
+    dhcp_client(ex, DHCP6_Request(trid=2) / client_id() / server_id() / ia_pd(granted=True))
+    dhcp_server(ex, DHCP6_Reply(trid=2) / client_id() / server_id() / ia_pd(granted=True))
+
+
+@case("rfc5072.ipv6.packet")
+def _(ex, broken):
+    v6_up(ex)
+    pkt = Raw(b"\x40" + bytes(39)) if broken else IPv6(src=LL_CLIENT, dst=LL_AC) / ICMPv6EchoRequest()
+    n = ip6(ex, "client", pkt)
+    return Expect("client", (n,))
+
+
+@case("rfc4861.nd.hop_limit")
+def _(ex, broken):
+    v6_up(ex)
+    n = ip6(ex, "client", rs(hlim=64 if broken else 255))
+    return Expect("client", (n,))
+
+
+@case("rfc4861.nd.code")
+def _(ex, broken):
+    v6_up(ex)
+    ip6(ex, "client", rs())
+    n = ip6(ex, "ac", ra(code=1 if broken else 0))
+    return Expect("ac", (n,))
+
+
+@case("rfc4861.nd.options")
+def _(ex, broken):
+    v6_up(ex)
+    n = ip6(ex, "ac", ra(options=ICMPv6NDOptPrefixInfo(len=0 if broken else 4, prefix="2001:db8:0:1::")))
+    return Expect("ac", (n,))
+
+
+@case("rfc4861.ra.source")
+def _(ex, broken):
+    v6_up(ex)
+    n = ip6(ex, "ac", ra(src="2001:db8::1" if broken else LL_AC))
+    return Expect("ac", (n,))
+
+
+@case("rfc4861.ra.from_ac")
+def _(ex, broken):
+    v6_up(ex)
+    n = ip6(ex, "client" if broken else "ac", ra(src=LL_CLIENT if broken else LL_AC))
+    return Expect("client", (n,))
+
+
+@case("rfc4443.checksum")
+def _(ex, broken):
+    v6_up(ex)
+    n = ip6(ex, "client", rs(**({"cksum": 0x1234} if broken else {})))
+    return Expect("client", (n,))
+
+
+@case("rfc8200.udp.checksum")
+def _(ex, broken):
+    v6_up(ex)
+    n = dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd(), **({"chksum": 0x1234} if broken else {}))
+    return Expect("client", (n,))
+
+
+@case("rfc8415.format")
+def _(ex, broken):
+    v6_up(ex)
+    # A Client Identifier option whose length runs past the end of the message.
+    truncated = Raw(bytes.fromhex("01000001") + bytes.fromhex("00010020") + bytes(4))
+    n = dhcp_client(ex, truncated if broken else DHCP6_Solicit(trid=1) / client_id())
+    return Expect("client", (n,))
+
+
+@case("rfc8415.udp.ports")
+def _(ex, broken):
+    v6_up(ex)
+    n = dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd(), dport=548 if broken else 547)
+    return Expect("client", (n,))
+
+
+@case("rfc8415.udp.source_port")
+def _(ex, broken):
+    v6_up(ex)
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd())
+    n = dhcp_server(ex, DHCP6_Advertise(trid=1) / client_id() / server_id() / ia_pd(granted=True),
+                    sport=40000 if broken else 547)
+    return Expect("ac", (n,))
+
+
+@case("rfc8415.client.client_id")
+def _(ex, broken):
+    v6_up(ex)
+    n = dhcp_client(ex, DHCP6_Solicit(trid=1) / ia_pd() if broken else DHCP6_Solicit(trid=1) / client_id() / ia_pd())
+    return Expect("client", (n,))
+
+
+@case("rfc8415.solicit.server_id")
+def _(ex, broken):
+    v6_up(ex)
+    dhcpv6_pd(ex)
+    rebind = DHCP6_Rebind(trid=3) / client_id() / ia_pd(granted=True)
+    n = dhcp_client(ex, rebind / server_id() if broken else rebind)
+    return Expect("client", (n,))
+
+
+@case("rfc8415.request.server_id")
+def _(ex, broken):
+    v6_up(ex)
+    dhcpv6_pd(ex)
+    renew = DHCP6_Renew(trid=3) / client_id() / ia_pd(granted=True)
+    n = dhcp_client(ex, renew if broken else renew / server_id())
+    return Expect("client", (n,))
+
+
+@case("rfc8415.reply.xid")
+def _(ex, broken):
+    v6_up(ex)
+    dhcp_client(ex, DHCP6_Solicit(trid=0x010203) / client_id() / ia_pd())
+    n = dhcp_server(ex, DHCP6_Advertise(trid=0x0A0B0C if broken else 0x010203) / client_id() / server_id()
+                    / ia_pd(granted=True))
+    return Expect("ac", (n,))
+
+
+@case("rfc8415.reply.server_id")
+def _(ex, broken):
+    v6_up(ex)
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd())
+    head = DHCP6_Advertise(trid=1) / client_id()
+    n = dhcp_server(ex, (head if broken else head / server_id()) / ia_pd(granted=True))
+    return Expect("ac", (n,))
+
+
+@case("rfc8415.reply.client_id")
+def _(ex, broken):
+    v6_up(ex)
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd())
+    echoed = client_id("02:00:00:00:00:99" if broken else HOST)
+    n = dhcp_server(ex, DHCP6_Advertise(trid=1) / echoed / server_id() / ia_pd(granted=True))
+    return Expect("ac", (n,))
+
+
+@case("rfc8415.reply.iaid")
+def _(ex, broken):
+    v6_up(ex)
+    # Rapid commit (RFC 8415 §18.3.1): the Reply answers the Solicit, which asked for IA_NA 1 and IA_PD 1.
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / DHCP6OptRapidCommit() / ia_na() / ia_pd())
+    n = dhcp_server(ex, DHCP6_Reply(trid=1) / client_id() / server_id() / DHCP6OptRapidCommit()
+                    / ia_na(granted=True) / ia_pd(iaid=2 if broken else 1, granted=True))
+    return Expect("ac", (n,))
+
+
 # -- the tests ------------------------------------------------------------------------------------
 
 def _found(ex: Exchange):
@@ -1275,3 +1504,44 @@ def test_live_feeding_matches_check_frames():
         checker.feed(frame, ts)
     assert checker.violations == ex.check()
     assert checker.finish() == checker.violations
+
+
+def test_a_clean_dual_stack_exchange_has_no_violation():
+    ex = Exchange()
+    v6_up(ex)
+    ip6(ex, "client", rs())
+    ip6(ex, "ac", ra())
+    dhcpv6_pd(ex)
+    renew = [client_id(), server_id(), ia_pd(granted=True)]
+    dhcp_client(ex, DHCP6_Renew(trid=3) / renew[0] / renew[1] / renew[2])
+    dhcp_server(ex, DHCP6_Reply(trid=3) / renew[0] / renew[1] / renew[2])
+    ip6(ex, "client", IPv6(src=LL_CLIENT, dst=LL_AC) / ICMPv6EchoRequest())
+    ex.terminate()
+    assert ex.check() == []
+
+
+def test_a_reply_whose_question_came_before_the_capture_is_not_blamed():
+    ex = Exchange()
+    v6_up(ex)
+    late = Exchange()
+    late.frames, late.ts = ex.frames[4:], ex.ts  # from LCP on: the session's start is not in the capture
+    dhcp_server(late, DHCP6_Reply(trid=9) / client_id() / server_id() / ia_pd(iaid=5, granted=True))
+    assert late.check() == []
+
+
+def test_a_server_may_answer_the_port_a_client_sent_from():
+    ex = Exchange()
+    v6_up(ex)
+    dhcp_client(ex, DHCP6_Solicit(trid=1) / client_id() / ia_pd(), sport=40000)
+    n = dhcp_server(ex, DHCP6_Advertise(trid=1) / client_id() / server_id() / ia_pd(granted=True), dport=40000)
+    assert [(v.rule, v.side) for v in ex.check()] == [("rfc8415.udp.source_port", "client")]
+    assert n not in {f for v in ex.check() for f in v.frames}
+
+
+def test_forwarded_icmpv6_is_not_the_forwarders_checksum_to_answer():
+    ex = Exchange()
+    v6_up(ex)
+    ip6(ex, "ac", IPv6(src="2001:db8:ff::1", dst="2001:db8:0:1::100") / ICMPv6EchoRequest(cksum=0x1234))
+    assert ex.check() == []
+    ip6(ex, "ac", IPv6(src=LL_AC, dst=LL_CLIENT) / ICMPv6EchoRequest(cksum=0x1234))
+    assert [v.rule for v in ex.check()] == ["rfc4443.checksum"]

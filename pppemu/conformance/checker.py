@@ -5,7 +5,7 @@ import logging
 import struct
 from collections.abc import Iterable
 
-from pppemu.conformance import auth, ipcp, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
+from pppemu.conformance import auth, ipcp, ipv6, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
 from pppemu.conformance.catalog import RULES, Violation
 from pppemu.conformance.model import AC, CLIENT, Frame, Host, Session
 from pppemu.conformance.packet import ControlPpp, Ppp
@@ -20,6 +20,7 @@ from pppemu.wire.const import (
     ETH_SESSION,
     ETH_VLAN,
     PROTO_CHAP,
+    PROTO_IPV6,
     PROTO_LCP,
     PROTO_PAP,
 )
@@ -168,6 +169,8 @@ class Checker:
             auth.pap(self, p)
         elif protocol < 0x4000:
             network.datagram(self, p)
+            if protocol == PROTO_IPV6:
+                ipv6.datagram(self, p)
         tracking.remember(p)
 
     def _control(self, p: Ppp) -> Ppp:

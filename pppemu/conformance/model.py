@@ -154,7 +154,7 @@ class Peer:
 class Session:
     """A PPPoE session: a host MAC, an AC MAC and a session id (RFC 2516 section 4)."""
     __slots__ = ("vlan", "sid", "client", "ac", "peers", "from_start", "max_payload", "padt", "ended_reported",
-                 "pads_frame")
+                 "pads_frame", "dhcpv6")
 
     def __init__(self, vlan: tuple[int, ...], sid: int, client: bytes | None, ac: bytes | None, from_start: bool):
         self.vlan = vlan
@@ -167,6 +167,7 @@ class Session:
         self.padt: tuple[float, int, bytes] | None = None  # ts, frame, sender of the PADT
         self.ended_reported = False
         self.pads_frame = 0
+        self.dhcpv6: dict = {}  # transaction id -> the latest client message with it (rfc8415.Asked)
 
     def peer(self, mac: bytes) -> Peer:
         p = self.peers.get(mac)

@@ -1,4 +1,4 @@
-"""Network-layer datagrams: each waits for its NCP (RFC 1661 §3.6, RFC 1332 §1, RFC 5072 §3)."""
+"""Network-layer datagrams: each waits for its NCP (RFC 1661 §3.6, RFC 1332 §1, RFC 5072 §2)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 IPV4_BEFORE = rule("rfc1332.ip.before_open", "RFC 1332 §1", MUST,
                    "no IPv4 datagram before the sender's IPCP is Opened")
-IPV6_BEFORE = rule("rfc5072.ipv6.before_open", "RFC 5072 §3", MUST,
+IPV6_BEFORE = rule("rfc5072.ipv6.before_open", "RFC 5072 §2", MUST,
                    "no IPv6 datagram before the sender's IPv6CP is Opened")
 OTHER_BEFORE = rule("rfc1661.network.before_ncp", "RFC 1661 §3.6", MUST,
                     "no network-layer datagram before the sender's NCP for it is Opened")
