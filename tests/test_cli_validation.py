@@ -153,6 +153,11 @@ def test_client_refuses(extra, named):
     (["--tun", "ppp%d"], "--tun"),
     (["--report", "/proc/r.json"], "--report"),
     (["--pcap", "/proc/c.pcap"], "--pcap"),
+    (["--ra-prefix-pool", "2001:db8::/48"], "--ipv6"),
+    (["--ipv6", "--ra-prefix-pool", "2001:db8::/48", "--pd-pool", "2001:db8::/40"], "overlap"),
+    (["--ipv6", "--ra-prefix-pool", "2001:db8::/72"], "--ra-prefix-pool"),
+    (["--ipv6", "--pd-pool", "ff00::/8"], "--pd-pool"),
+    (["--ipv6", "--dns6", "fe80::1"], "--dns6"),
 ])
 def test_ac_refuses(extra, named):
     code, output = run(AC + extra)

@@ -439,3 +439,11 @@ def test_information_request_confirm_and_decline():
     reply = h.ask(decline)
     assert isinstance(reply, DHCP6_Reply) and status(options(reply)) == 0
     assert h.server.address is None and h.server.delegated is not None
+
+
+def test_a_prefix_offered_and_then_not_requested_goes_back_at_the_request():
+    h = Harness()
+    h.ask(solicit((NA, PD)), now=0)
+    assert h.pool.taken and not h.pool.given_back
+    h.ask(request((NA,)), now=1)
+    assert h.pool.given_back == h.pool.taken and h.server.address is not None and h.server.delegated is None

@@ -86,3 +86,23 @@ def test_a_session_that_ends_without_release_gives_its_prefix_back():
     acs.close(pair.now, "maintenance")
     pair.advance(10)
     assert pair.ac.delegations.in_use == 0 and pair.ac.prefixes.in_use == 0
+
+
+def test_a_server_that_lost_one_binding_is_asked_again_without_a_renew_storm():
+    pair, (cs,) = dual_stack(client={"dhcpv6": ("na", "pd")})
+    (acs,) = pair.ac.sessions.values()
+    acs.dhcp6.address, acs.dhcp6._na_iaid = None, None  # the server forgets the address, keeps the prefix
+    pair.advance(1900)  # past T1 (1800 s): the client Renews, hears NoBinding for IA_NA, Requests again
+    renews = [m for m in dhcp_messages(pair, "c2a") if m.msg_type == dhcpv6.RENEW]
+    requests = [m for m in dhcp_messages(pair, "c2a") if m.msg_type == dhcpv6.REQUEST]
+    assert len(renews) == 1 and len(requests) >= 1
+    assert cs.dhcp6.state.value == "bound" and cs.na_address6 is not None and acs.dhcp6.address is not None
+
+
+def test_overlapping_ra_and_pd_pools_are_refused():
+    import pytest
+
+    from pppemu.pppoe.ac import AcConfig, AcRole
+    from pppemu.pppoe.pool import PoolError
+    with pytest.raises(PoolError, match="overlap"):
+        AcRole(AcConfig(ra_prefix_pool="2001:db8::/48", pd_pool="2001:db8::/40"))

@@ -362,6 +362,9 @@ def ac(
         check_prefix_pool("--ra-prefix-pool", ra_prefix_pool, 64)
     if pd_pool is not None:
         check_prefix_pool("--pd-pool", pd_pool, pd_length)
+    if ra_prefix_pool and pd_pool and ipaddress.IPv6Network(ra_prefix_pool).overlaps(ipaddress.IPv6Network(pd_pool)):
+        fail(f"--ra-prefix-pool {ra_prefix_pool} and --pd-pool {pd_pool} overlap: a delegated prefix would hold "
+             "other sessions' /64s")
     ppp = replace(AC.ppp, mru=mru, require_auth=auth.value, auth_name=ac_name,
                   local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
                   ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)

@@ -113,7 +113,8 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
         tracker.on_event(event)
         if isinstance(event, (SessionUp, SessionDown)):
             pacer.poke(time.monotonic())
-        if isinstance(event, (Ipv6Configured, Dhcpv6Bound)) and tun is not None:
+        first = isinstance(event, Ipv6Configured) or (isinstance(event, Dhcpv6Bound) and not event.renewed)
+        if first and tun is not None:
             address = event.address  # by SLAAC, or DHCPv6's IA_NA
             if address:
                 tun.add_address6(address)

@@ -91,7 +91,7 @@ class Tun:
     def add_address6(self, address: str, length: int = 128) -> None:
         """An IPv6 address on the device; `nodad`: nothing else on a point-to-point link holds it."""
         ip_cmd("link", "set", self.name, "up")
-        ip_cmd("-6", "addr", "add", f"{address}/{length}", "dev", self.name, "nodad")
+        ip_cmd("-6", "addr", "replace", f"{address}/{length}", "dev", self.name, "nodad")
 
     def add_link_local(self, address: str) -> None:
         """The link-local address from IPv6CP's interface identifier; once it is there, the kernel

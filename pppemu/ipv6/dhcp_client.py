@@ -29,6 +29,7 @@ REB_TIMEOUT, REB_MAX_RT = 10.0, 600.0
 # RFC 8415 Solicits without end; a test lab wants an answer, so after this many Solicits
 # (about 4.5 minutes of backoff) the client reports that no server answered.
 SOLICIT_TRIES = 8
+MIN_RENEW_GAP = 1.0  # seconds: the soonest a binding is renewed after it was (re)bound
 IAID = 1
 INFINITY = 0xFFFFFFFF  # a lifetime or T1/T2 that never runs out (section 7.7)
 
@@ -286,17 +287,21 @@ class Dhcpv6Client:
             return  # keep retransmitting until T2, or until the leases expire
         na = usable(m.options, D.IA_NA, now) if self.na else None
         pd = usable(m.options, D.IA_PD, now) if self.pd else None
-        if na is not None or pd is not None:
-            self._bind(m, na or self.na, pd or self.pd, now)  # an IA not renewed keeps its lease
-        elif any(s.code == D.NO_BINDING for s in ia_statuses(m)):
-            # The server lost our binding: ask for the leases again (section 18.2.10.1).
+        if any(s.code == D.NO_BINDING for s in ia_statuses(m)):
+            # The server lost a binding of ours: ask for the leases again (section 18.2.10.1).
             self.server = m.option(D.SERVERID) or b""
             self._begin(DhcpState.REQUESTING, now)
+        elif na is not None or pd is not None:
+            # An IA not renewed keeps its lease, but the next Renew is timed by the renewed ones:
+            # the old T1 has passed, and timing by it would Renew again at once, without end.
+            self._bind(m, na or self.na, pd or self.pd, now, timing=[h for h in (na, pd) if h is not None])
 
-    def _bind(self, m: D.Message, na: Held | None, pd: Held | None, now: float) -> None:
+    def _bind(self, m: D.Message, na: Held | None, pd: Held | None, now: float,
+              timing: list[Held] | None = None) -> None:
         held = [h for h in (na, pd) if h is not None]
+        timing = timing or held
         self.server, self.na, self.pd = m.option(D.SERVERID) or b"", na, pd
-        self.t1, self.t2 = min(h.t1 for h in held), min(h.t2 for h in held)
+        self.t1, self.t2 = min(h.t1 for h in timing), min(h.t2 for h in timing)
         self.expires = max(h.expires for h in held)
         self.address = na.lease.address if na and isinstance(na.lease, D.IaAddress) else None
         self.prefix = (ipaddress.IPv6Network((pd.lease.prefix, pd.lease.length), strict=False)
@@ -307,7 +312,8 @@ class Dhcpv6Client:
                 self.dns = D.parse_dns_servers(dns)
         renewed, self.bound_once, self.state = self.bound_once, True, DhcpState.BOUND
         deadline = min(self.t1, self.t2, self.expires)
-        self.deadline = None if deadline == math.inf else deadline
+        # Never at once: lifetimes of 0 (or a server's odd T1) must not make a Renew storm.
+        self.deadline = None if deadline == math.inf else max(deadline, now + MIN_RENEW_GAP)
         self.emit(Dhcpv6Bound(self.key, text(self.address) if self.address else None,
                               str(self.prefix) if self.prefix else None, [text(d) for d in self.dns], renewed))
 

@@ -215,6 +215,9 @@ class Dhcpv6Server:
             offered = True
             if commit:
                 self.delegated, self._pd_iaid = prefix, pd.iaid
+        if commit and self.delegated is None and self._prefix is not None:
+            prefix, self._prefix = self._prefix, None  # offered, then not asked for: back to the pool
+            self.give_back(prefix)
         if offered:
             self.deadline = now + self.valid
         return body, offered
@@ -269,6 +272,6 @@ class Dhcpv6Server:
                 self.give_back(prefix)
             else:
                 body.append(_pd(pd.iaid, [], status=no_binding))
-        if self.address is None and self._prefix is None:
-            self._forget()
+        if self.address is None and self.delegated is None:
+            self._forget()  # also gives back a prefix only ever offered
         return body

@@ -19,7 +19,7 @@ from pppemu.ppp.session import Phase, PppConfig
 from pppemu.pppoe.admission import DiscoveryGuard
 from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
 from pppemu.pppoe.endpoint import Endpoint
-from pppemu.pppoe.pool import AddressPool, PrefixPool
+from pppemu.pppoe.pool import AddressPool, PoolError, PrefixPool
 from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire import icmp
@@ -73,6 +73,9 @@ class AcRole(Endpoint):
         self.rng = rng or random.SystemRandom()
         self.prefixes = PrefixPool(self.config.ra_prefix_pool, 64) if self.config.ra_prefix_pool else None
         self.delegations = PrefixPool(self.config.pd_pool, self.config.pd_length) if self.config.pd_pool else None
+        if self.prefixes and self.delegations and self.prefixes.block.overlaps(self.delegations.block):
+            raise PoolError(f"the RA prefix pool {self.prefixes.block} and the PD pool {self.delegations.block} "
+                            "overlap: a delegated prefix would hold other sessions' /64s")
         self.duid = duid_ll(self.config.mac)
         self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip, *self.config.ppp.dns))
         self.secrets = secrets
@@ -230,7 +233,7 @@ class AcRole(Endpoint):
         session.dns6 = list(self.config.dns6)
         serving = self.prefixes is not None or self.delegations is not None
         router = Ipv6Router(session.ppp.ipv6cp_policy.iid, session.send_ipv6, session.prefix6, dns,
-                            self.config.ra_interval, mtu=session.ppp.lcp_policy.tx_mtu,
+                            self.config.ra_interval, mtu=self.config.ppp.mru,  # what we accept
                             managed=serving, other=serving and bool(dns))
         session.ipv6 = router
         router.start(now)
