@@ -224,7 +224,7 @@ def cases(f: dict[str, str]) -> list[Case]:
         Case("AC-Name and Service-Names make a PADO bigger than a 576-byte MTU",
              ac("--mru", "568", "--ac-name", "a" * 64, *[a for i in range(8) for a in ("--service", f"{i}" * 64)],
                 iface="small0")),
-        Case("--auth unknown (AC)", ac("--auth", "none")),
+        Case("--auth unknown (AC)", ac("--auth", "mschap")),
         Case("--auth any (AC demands one)", ac("--auth", "any")),
         Case("--user without --password (AC)", ac(auth=("--user", "alice"))),
         Case("--password without --user (AC)", ac(auth=("--password", "secret"))),

@@ -126,7 +126,6 @@ def test_client_refuses(extra, named):
     (["--pcap", "/nonexistent-dir/c.pcap"], "--pcap"),
     (["--dns", "10.0.0.53", "--dns", "10.0.0.54", "--dns", "10.0.0.55"], "DNS"),
     (["--dns", "not-an-ip"], "--dns"),
-    (["--auth", "none"], "--auth"),
     (["--auth", "any"], "--auth"),
     (["--local-ip", "gateway"], "--local-ip"),
     (["--local-ip", "10.0.0.256"], "--local-ip"),

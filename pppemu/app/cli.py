@@ -35,11 +35,13 @@ class ClientAuth(StrEnum):
     chap = "chap"
     pap = "pap"
     any = "any"
+    none = "none"
 
 
 class AcAuth(StrEnum):
     chap = "chap"
     pap = "pap"
+    none = "none"
 
 
 def fail(message: str) -> None:
@@ -159,9 +161,13 @@ def check_prefix_pool(option: str, value: str, length: int) -> None:
 @app.command()
 def client(
     iface: Annotated[str, typer.Option("--iface", "-i", help="Ethernet interface facing the access concentrator.")],
-    user: Annotated[str, typer.Option("--user", "-u", help="Username for CHAP/PAP.")],
-    password: Annotated[str, typer.Option("--password", "-p", help="Password (CHAP secret).")],
-    auth: Annotated[ClientAuth, typer.Option(help="Authentication we agree to do when the AC asks.")] = ClientAuth.any,
+    user: Annotated[str | None, typer.Option("--user", "-u", help=(
+        "Username for CHAP/PAP (required unless --auth none)."))] = None,
+    password: Annotated[str | None, typer.Option("--password", "-p", help="Password (CHAP secret).")] = None,
+    auth: Annotated[ClientAuth, typer.Option(help=(
+        "Authentication we agree to do when the AC asks ('none': refuse to authenticate)."))] = ClientAuth.any,
+    insist_auth: Annotated[bool, typer.Option(help=(
+        "End the session if the AC asks for no authentication (an AC that lost its AAA, say)."))] = False,
     service: Annotated[str, typer.Option(help="Service-Name to request (empty: any).")] = "",
     ac_name: Annotated[str | None, typer.Option(help="Only accept a PADO from this AC-Name.")] = None,
     mru: Annotated[int, typer.Option(min=128, max=MAX_PAYLOAD, help=(
@@ -225,6 +231,10 @@ def client(
     """
     from pppemu.app import run_client
     setup_logging(verbose)
+    if auth != ClientAuth.none and (user is None or password is None):
+        fail(f"{'--user' if user is None else '--password'} is required (unless --auth none)")
+    if auth == ClientAuth.none and insist_auth:
+        fail("--insist-auth and --auth none contradict each other")
     if mru > (max_payload or C.PPPOE_MRU):
         fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
     if sessions > 1 and (tun or ping):
@@ -250,7 +260,8 @@ def client(
         fail("--ipv6-by-kernel leaves IPv6 above IPv6CP to the kernel on the TUN device: give --ipv6 and --tun")
     if ipv6_by_kernel and wanted:
         fail("--ipv6-by-kernel leaves DHCPv6 to a client on the TUN device: drop --dhcpv6")
-    ppp = PppConfig(mru=mru, username=user, password=password, accept_auth=accepted_auth(auth.value), ipv6=ipv6,
+    ppp = PppConfig(mru=mru, username=user or "", password=password or "", accept_auth=accepted_auth(auth.value),
+                    insist_auth=insist_auth, ipv6=ipv6,
                     echo_interval=echo_interval, echo_failure=echo_failure)
     config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload, dhcpv6=wanted,
                           rapid_commit=rapid_commit, ipv6_by_kernel=ipv6_by_kernel)
@@ -278,7 +289,9 @@ def ac(
     ac_name: Annotated[str, typer.Option(help="AC-Name in PADO/PADS, and the CHAP name.")] = AC.ac_name,
     service: Annotated[list[str], typer.Option(help=(
         "Service-Name offered (repeat; default: accept any)."))] = [],  # noqa: B006
-    auth: Annotated[AcAuth, typer.Option(help="Authentication demanded of clients.")] = AcAuth.chap,
+    auth: Annotated[AcAuth, typer.Option(help=(
+        "Authentication demanded of clients ('none': the MAC or the line id identifies the subscriber; "
+        "no secrets needed; the pool and limits still apply)."))] = AcAuth.chap,
     secrets: Annotated[str | None, typer.Option(help=(
         "pppd-style secrets file: 'client server secret' lines."))] = None,
     user: Annotated[str | None, typer.Option(help="A single accepted username (instead of --secrets).")] = None,
@@ -365,7 +378,7 @@ def ac(
     if ra_prefix_pool and pd_pool and ipaddress.IPv6Network(ra_prefix_pool).overlaps(ipaddress.IPv6Network(pd_pool)):
         fail(f"--ra-prefix-pool {ra_prefix_pool} and --pd-pool {pd_pool} overlap: a delegated prefix would hold "
              "other sessions' /64s")
-    ppp = replace(AC.ppp, mru=mru, require_auth=auth.value, auth_name=ac_name,
+    ppp = replace(AC.ppp, mru=mru, require_auth=None if auth == AcAuth.none else auth.value, auth_name=ac_name,
                   local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
                   ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)
     config = AcConfig(ac_name=ac_name, services=tuple(service), pool=pool[0], ppp=ppp, max_sessions=max_sessions,

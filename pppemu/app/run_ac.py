@@ -44,7 +44,9 @@ def pado_size(ac_name: str, services: tuple[str, ...]) -> int:
     return PPPOE_HEADER + sum(TAG_HEADER + len(v) for v in values)
 
 
-def load_secrets(plan: AcRun, server: str) -> Secrets:
+def load_secrets(plan: AcRun, server: str, needed: bool = True) -> Secrets | None:
+    if not needed and not plan.secrets_file and plan.user is None:
+        return None  # no authentication: nothing to check against
     if plan.secrets_file:
         return Secrets.load(plan.secrets_file, server=server)
     if plan.user is None or plan.password is None:
@@ -54,7 +56,7 @@ def load_secrets(plan: AcRun, server: str) -> Secrets:
 
 def run(plan: AcRun, config: AcConfig) -> int:
     console = Console(side="ac")
-    secrets = load_secrets(plan, config.ac_name)
+    secrets = load_secrets(plan, config.ac_name, needed=config.ppp.require_auth is not None)
     ppp = config.ppp
     link = PacketLink(plan.iface, AC_STREAMS)
     link.require_mtu(ppp.mru + PPPOE_OVERHEAD, f"--mru {ppp.mru}")
@@ -98,7 +100,7 @@ def run(plan: AcRun, config: AcConfig) -> int:
                 role.counters["tun.no_session"] += 1
         loop.add_reader(tun, from_kernel)
     console.say(f"AC {config.ac_name!r} ready on {plan.iface} ({mac_str(link.mac)}): gateway {ppp.local_ip}, "
-                f"pool {config.pool} ({role.pool.size} addresses), auth {ppp.require_auth}")
+                f"pool {config.pool} ({role.pool.size} addresses), auth {ppp.require_auth or 'none'}")
     with runner:
         try:
             loop.run()

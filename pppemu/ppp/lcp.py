@@ -18,8 +18,9 @@ AUTH_VALUES = {
 
 
 def accepted_auth(choice: str) -> tuple[AuthKind, ...]:
-    """What a peer configured with 'chap', 'pap' or 'any' agrees to do, preferred first."""
-    return {"chap": (AuthKind.CHAP,), "pap": (AuthKind.PAP,), "any": (AuthKind.CHAP, AuthKind.PAP)}[choice]
+    """What a peer configured with 'chap', 'pap', 'any' or 'none' agrees to do, preferred first."""
+    return {"chap": (AuthKind.CHAP,), "pap": (AuthKind.PAP,), "any": (AuthKind.CHAP, AuthKind.PAP),
+            "none": ()}[choice]
 
 
 def auth_name(value: bytes) -> AuthKind | None:

@@ -45,6 +45,8 @@ class PppConfig:
     auth_name: str = "pppemu"
     # Authentication we agree to perform when the peer demands it ('chap', 'pap'), and our credentials.
     accept_auth: tuple[str, ...] = (auth.AuthKind.CHAP, auth.AuthKind.PAP)
+    # Refuse a peer that asks for no authentication (a BRAS left without its AAA, say).
+    insist_auth: bool = False
     username: str = ""
     password: str = ""
     # IPCP: our address (None: ask the peer), the one we give the peer, DNS.
@@ -231,6 +233,9 @@ class PppSession:
             else:
                 self.authenticator = auth.PapAuthenticator(send_pap, cfg.secrets)
         theirs = self.lcp_policy.peer_auth
+        if theirs is None and cfg.insist_auth:
+            self.close(self.now, "the peer asked for no authentication, and we insist on it")
+            return
         user, password = cfg.username.encode(), cfg.password.encode()
         if theirs == auth.AuthKind.CHAP:
             self.auth_peer = auth.ChapPeer(send_chap, user, password)
