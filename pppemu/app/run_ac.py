@@ -40,7 +40,8 @@ def pado_size(ac_name: str, services: tuple[str, ...]) -> int:
     """The largest PADO we send (its Ethernet payload): the empty Service-Name of a host that
     asks for any service, every Service-Name offered, the AC-Name, the cookie and the echoes."""
     values = [b"", ac_name.encode(), *(s.encode() for s in services),
-              bytes(CookieJar.NONCE + CookieJar.DIGEST), bytes(HOST_UNIQ_ROOM), bytes(RELAY_SESSION_ID_ROOM)]
+              bytes(CookieJar.NONCE + CookieJar.DIGEST), bytes(HOST_UNIQ_ROOM), bytes(RELAY_SESSION_ID_ROOM),
+              bytes(2)]  # and RFC 4638's PPP-Max-Payload
     return PPPOE_HEADER + sum(TAG_HEADER + len(v) for v in values)
 
 
@@ -61,7 +62,9 @@ def run(plan: AcRun, config: AcConfig) -> int:
     link = PacketLink(plan.iface, AC_STREAMS)
     link.require_mtu(ppp.mru + PPPOE_OVERHEAD, f"--mru {ppp.mru}")
     link.require_mtu(pado_size(config.ac_name, config.services), "a PADO with this --ac-name and these --service names")
-    role = AcRole(replace(config, mac=link.mac), secrets)
+    # RFC 4638: hosts may ask for payloads up to what this link carries.
+    role = AcRole(replace(config, mac=link.mac, max_payload=max(config.max_payload, link.mtu - PPPOE_OVERHEAD)),
+                  secrets)
     tun = Tun(plan.tun) if plan.tun else None
     if tun is not None:
         assert ppp.local_ip is not None  # the command line requires --local-ip

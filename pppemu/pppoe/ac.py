@@ -59,6 +59,9 @@ class AcConfig:
     # session's /64, IA_PD a /pd_length per session from pd_pool.
     pd_pool: str | None = None
     pd_length: int = 56
+    # RFC 4638: the largest PPP payload our link carries (its MTU - 8). Above 1492, a host that
+    # asks with PPP-Max-Payload gets min(its value, ours), and LCP MRUs up to that.
+    max_payload: int = C.PPPOE_MRU
 
 
 class AcRole(Endpoint):
@@ -138,8 +141,20 @@ class AcRole(Endpoint):
         offered = [s.encode() for s in self.config.services if s.encode() != tags[0][1]]
         tags += [(C.TAG_SERVICE_NAME, s) for s in offered]
         tags.append((C.TAG_AC_COOKIE, self.cookies.make(eth.src, pkt.tag(C.TAG_HOST_UNIQ), now)))
-        tags += echo_tags(pkt)
+        tags += echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
         self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, tags))
+
+    def _agreed_payload(self, pkt: Discovery) -> int | None:
+        """RFC 4638: the payload above 1492 both ends can carry, if the host asked for one."""
+        value = pkt.tag(C.TAG_PPP_MAX_PAYLOAD)
+        if value is None or len(value) != 2 or self.config.max_payload <= C.PPPOE_MRU:
+            return None
+        asked = int.from_bytes(value, "big")
+        return min(asked, self.config.max_payload) if asked > C.PPPOE_MRU else None
+
+    @staticmethod
+    def _max_payload_tag(payload: int | None) -> list[tuple[int, bytes]]:
+        return [(C.TAG_PPP_MAX_PAYLOAD, payload.to_bytes(2, "big"))] if payload else []
 
     def _on_padr(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
         peer, host_uniq, cookie = eth.src, pkt.tag(C.TAG_HOST_UNIQ), pkt.tag(C.TAG_AC_COOKIE)
@@ -187,12 +202,15 @@ class AcRole(Endpoint):
         self.in_setup += 1
         self._send_pads(session, pkt)
         self.emit(DiscoveryDone(session.key, session_id, mac_str(peer), self.config.ac_name))
-        # No address yet: the pool is spent only on peers that authenticate.
-        session.open_ppp(now, self.config.ppp, self.rng, assign_ip=lambda: self._take_address(session))
+        # No address yet: the pool is spent only on peers that authenticate. With RFC 4638 our
+        # MRU and the peer's may go up to the agreed payload, never beyond what it asked.
+        payload = self._agreed_payload(pkt)
+        ppp = replace(self.config.ppp, mru=payload, max_mru=payload) if payload else self.config.ppp
+        session.open_ppp(now, ppp, self.rng, assign_ip=lambda: self._take_address(session))
         self.schedule(session)
 
     def _send_pads(self, session: PppoeSession, pkt: Discovery) -> None:
-        tags = self._base_tags(pkt) + echo_tags(pkt)
+        tags = self._base_tags(pkt) + echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
         self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags))
 
     def _take_address(self, session: PppoeSession) -> str | None:

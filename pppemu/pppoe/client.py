@@ -101,6 +101,10 @@ class ClientRole(Endpoint):
             ppp_config = self._ppp_config.pop(session.key.number, self.config.ppp)
             if d.peer_max_payload:
                 ppp_config = replace(ppp_config, max_mru=d.peer_max_payload, mru=d.peer_max_payload)
+            elif ppp_config.mru > C.PPPOE_MRU or ppp_config.max_mru > C.PPPOE_MRU:
+                # The AC did not grant RFC 4638: back to what PPPoE carries (RFC 2516 section 7).
+                ppp_config = replace(ppp_config, mru=min(ppp_config.mru, C.PPPOE_MRU),
+                                     max_mru=min(ppp_config.max_mru, C.PPPOE_MRU))
             self.emit(DiscoveryDone(replace(session.key, session_id=d.session_id), d.session_id,
                                     mac_str(d.ac_mac), d.ac_name))
             self.by_session[(d.ac_mac, d.session_id, session.local_mac)] = session
