@@ -323,3 +323,11 @@ def test_refusals_that_need_an_interface(veth, args, says):
     code, output = run_in(veth, *args)
     assert code == 2 and says in output and "Traceback" not in output, output
     assert len(output.strip().splitlines()) == 1, output
+
+
+def test_ac_refuses_a_line_map_it_cannot_use(tmp_path):
+    bad = tmp_path / "lines"
+    bad.write_text("olt1 not-an-ip\n")
+    for path, says in ((tmp_path / "missing", "cannot read line map"), (bad, "not an IPv4 address")):
+        code, output = run(AC + ["--line-map", str(path)])
+        assert code == 2 and "--line-map" in output and says in output and "Traceback" not in output, output

@@ -18,6 +18,7 @@ from pppemu.ppp.lcp import accepted_auth
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.ac import AcConfig
 from pppemu.pppoe.client import ClientConfig
+from pppemu.pppoe.lines import load_line_map
 from pppemu.wire import const as C
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
@@ -338,6 +339,9 @@ def ac(
     ra_interval: Annotated[float, typer.Option(min=4, max=1800, help=(
         "Seconds between unsolicited Router Advertisements per session (the first three 16 s apart, "
         "Router Solicitations answered at once)."))] = AC.ra_interval,
+    line_map: Annotated[str | None, typer.Option(help=(
+        "A file of 'circuit-id address' lines: a subscriber whose discovery carries that Agent-Circuit-Id "
+        "(TR-101) gets that IPv4 address, outside --pool, one session per line at a time."))] = None,
     tun: Annotated[str | None, typer.Option(help=(
         "Create this TUN device holding --local-ip with routes to the pool: the AC becomes a real gateway for "
         "its subscribers."))] = None,
@@ -381,11 +385,16 @@ def ac(
     ppp = replace(AC.ppp, mru=mru, require_auth=None if auth == AcAuth.none else auth.value, auth_name=ac_name,
                   local_ip=check_ip(local_ip, "--local-ip"), dns=tuple(check_ip(d, "--dns") for d in dns),
                   ipv6=ipv6, echo_interval=echo_interval, echo_failure=echo_failure)
+    try:
+        lines = tuple(load_line_map(line_map).items()) if line_map else ()
+    except ConfigError as exc:
+        fail(f"--line-map: {exc}")
     config = AcConfig(ac_name=ac_name, services=tuple(service), pool=pool[0], ppp=ppp, max_sessions=max_sessions,
                       max_sessions_per_mac=max_sessions_per_mac, max_setup=max_setup, setup_timeout=setup_timeout,
                       discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate,
                       ra_prefix_pool=ra_prefix_pool, dns6=tuple(check_ip6(d, "--dns6") for d in dns6),
-                      ra_interval=ra_interval, pd_pool=pd_pool, pd_length=pd_length)
+                      ra_interval=ra_interval, pd_pool=pd_pool, pd_length=pd_length,
+                      line_addresses=lines)
     plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
                         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
                                         quiet=quiet))

@@ -69,6 +69,8 @@ def run(plan: AcRun, config: AcConfig) -> int:
     if tun is not None:
         assert ppp.local_ip is not None  # the command line requires --local-ip
         tun.configure_ac(ppp.local_ip, role.pool.bounds, ppp.mru)
+        for _, address in config.line_addresses:
+            tun.route4(f"{address}/32")  # static addresses lie outside the pool's routes
         for block in (config.ra_prefix_pool, config.pd_pool):
             if block:
                 tun.route6(block)  # one route per pool: the AC finds the session per packet

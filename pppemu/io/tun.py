@@ -99,6 +99,9 @@ class Tun:
         ip_cmd("link", "set", self.name, "up")
         ip_cmd("-6", "addr", "replace", f"{address}/64", "dev", self.name, "nodad")
 
+    def route4(self, prefix: str) -> None:
+        ip_cmd("route", "replace", prefix, "dev", self.name)
+
     def route6(self, prefix: str) -> None:
         ip_cmd("-6", "route", "replace", prefix, "dev", self.name)
 

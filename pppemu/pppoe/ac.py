@@ -62,6 +62,8 @@ class AcConfig:
     # RFC 4638: the largest PPP payload our link carries (its MTU - 8). Above 1492, a host that
     # asks with PPP-Max-Payload gets min(its value, ours), and LCP MRUs up to that.
     max_payload: int = C.PPPOE_MRU
+    # Static addresses by line: Agent-Circuit-Id -> IPv4 address, outside the pool.
+    line_addresses: tuple[tuple[str, str], ...] = ()
 
 
 class AcRole(Endpoint):
@@ -81,6 +83,13 @@ class AcRole(Endpoint):
                             "overlap: a delegated prefix would hold other sessions' /64s")
         self.duid = duid_ll(self.config.mac)
         self.pool = AddressPool(self.config.pool, exclude=(self.config.ppp.local_ip, *self.config.ppp.dns))
+        self.lines = dict(self.config.line_addresses)
+        self.lines_in_use: set[str] = set()
+        first, last = self.pool.bounds
+        for circuit, address in self.lines.items():
+            if first <= int(ipaddress.IPv4Address(address)) <= last:
+                raise PoolError(f"line {circuit!r}: its address {address} is inside the pool {self.config.pool}; "
+                                "static addresses must lie outside it")
         self.secrets = secrets
         if secrets is not None:
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
@@ -214,8 +223,17 @@ class AcRole(Endpoint):
         self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags))
 
     def _take_address(self, session: PppoeSession) -> str | None:
-        """The peer authenticated: now it may have an address (None: the pool is empty)."""
-        session.address = self.pool.allocate()
+        """The peer authenticated: now it may have an address (None: none is left for it).
+        A line with a static address gets that one, and only one session at a time does."""
+        static = self.lines.get(session.line_id.get("circuit_id", ""))
+        if static is not None:
+            if static in self.lines_in_use:
+                self.counters["address.line_in_use"] += 1
+                return None
+            self.lines_in_use.add(static)
+            session.address = static
+        else:
+            session.address = self.pool.allocate()
         return session.address
 
     def _allocate_id(self, peer: bytes) -> int | None:
@@ -306,7 +324,9 @@ class AcRole(Endpoint):
                 del self.by_prefix6[session.prefix6.network_address.packed[:8]]
         if isinstance(session.dhcp6, Dhcpv6Server):
             session.dhcp6.release_all()
-        if session.address:
+        if session.address in self.lines_in_use:
+            self.lines_in_use.discard(session.address)
+        elif session.address:
             self.pool.release(session.address)
             packed = IPv4Address(session.address).packed
             if self.by_address.get(packed) is session:
