@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pppemu.errors import ConfigError
@@ -9,6 +10,17 @@ from pppemu.errors import ConfigError
 
 class SecretsError(ConfigError, ValueError):
     pass
+
+
+def shell_lines(text: str, source: str, error: type[ConfigError]) -> Iterator[tuple[int, list[str], str]]:
+    """(line number, fields, line) for every line with fields: shell quoting, '#' comments."""
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            fields = shlex.split(line, comments=True)
+        except ValueError as exc:
+            raise error(f"{source}:{number}: {exc}") from None
+        if fields:
+            yield number, fields, line
 
 
 @dataclass(slots=True)
@@ -49,13 +61,7 @@ class Secrets:
     @classmethod
     def parse(cls, text: str, server: str = "*", source: str = "secrets") -> Secrets:
         entries = []
-        for number, line in enumerate(text.splitlines(), 1):
-            try:
-                fields = shlex.split(line, comments=True)
-            except ValueError as exc:
-                raise SecretsError(f"{source}:{number}: {exc}") from None
-            if not fields:
-                continue
+        for number, fields, line in shell_lines(text, source, SecretsError):
             if len(fields) < 3:
                 raise SecretsError(f"{source}:{number}: expected 'client server secret', got {line.strip()!r}")
             entries.append(Secret(fields[0], fields[1], fields[2]))

@@ -4,9 +4,9 @@ addresses. A file of ``circuit-id address`` lines; quote a circuit id that holds
 from __future__ import annotations
 
 import ipaddress
-import shlex
 
 from pppemu.errors import ConfigError
+from pppemu.pppoe.credentials import shell_lines
 
 
 class LineMapError(ConfigError):
@@ -15,13 +15,7 @@ class LineMapError(ConfigError):
 
 def parse_line_map(text: str, source: str = "line map") -> dict[str, str]:
     lines: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        try:
-            fields = shlex.split(line, comments=True)
-        except ValueError as exc:
-            raise LineMapError(f"{source}:{number}: {exc}") from None
-        if not fields:
-            continue
+    for number, fields, line in shell_lines(text, source, LineMapError):
         if len(fields) != 2:
             raise LineMapError(f"{source}:{number}: expected 'circuit-id address', got {line.strip()!r}")
         circuit, address = fields
