@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from pppemu.app.churn import ChurnPlan
 from pppemu.app.console import setup_logging
 from pppemu.app.run_client import DEFAULT_MAC_BASE, ClientRun
 from pppemu.app.runner import Outputs
@@ -128,6 +129,7 @@ def check_ip(value: str, option: str) -> str:
 PPP = PppConfig()
 AC = AcConfig()
 CLIENT_RUN = ClientRun(iface="")
+CHURN = ChurnPlan(session_time=0)
 CONFORMANCE_HELP = ("Judge every frame sent and received against the RFCs (RFC 2516, 1661, 1994, 1334, 1332, "
                     "1877, 5072, 4638); print the violations of both sides at exit and add them to the JSON report.")
 Report = Annotated[str | None, typer.Option(help="Write a JSON report here at exit.")]
@@ -215,6 +217,18 @@ def client(
         "(one session only)."))] = None,
     default_route: Annotated[bool, typer.Option(help=(
         "With --tun: route everything through the session."))] = CLIENT_RUN.default_route,
+    session_time: Annotated[float | None, typer.Option(min=1, max=365 * DAY, help=(
+        "Soak runs: end each session this many seconds after it came up (give or take --session-jitter); "
+        "a line of counters every --churn-interval; the JSON report's 'churn' covers the whole run."))] = None,
+    session_jitter: Annotated[float, typer.Option(min=0, max=0.5, help=(
+        "With --session-time: vary each session's time by up to this fraction."))] = CHURN.jitter,
+    reconnect: Annotated[bool, typer.Option(help=(
+        "With --session-time: start a subscriber again after its session ended (its time, a loss or a "
+        "failure), until --duration or Ctrl-C."))] = CHURN.reconnect,
+    reconnect_delay: Annotated[float, typer.Option(min=0, max=DAY, help=(
+        "Seconds from a session's end to its subscriber's next PADI."))] = CHURN.reconnect_delay,
+    churn_interval: Annotated[float, typer.Option(min=1, max=DAY, help=(
+        "Seconds per line of churn counters."))] = CHURN.interval,
     circuit_id: Annotated[str | None, typer.Option(help=(
         "Agent-Circuit-Id sent in PADI/PADR (TR-101 Vendor-Specific tag); may contain {n}."))] = None,
     remote_id: Annotated[str | None, typer.Option(help="Agent-Remote-Id sent likewise; may contain {n}.")] = None,
@@ -238,6 +252,10 @@ def client(
         fail("--insist-auth and --auth none contradict each other")
     if mru > (max_payload or C.PPPOE_MRU):
         fail(f"--mru {mru} is more than PPPoE carries: at most 1492, or --max-payload with RFC 4638")
+    if session_time is None and reconnect:
+        fail("--reconnect works with --session-time")
+    if session_time is not None and (tun or ping):
+        fail("--session-time starts sessions over and over: not with --tun or --ping")
     if sessions > 1 and (tun or ping):
         fail("--tun and --ping work with a single session")
     if default_route and tun is None:
@@ -270,6 +288,8 @@ def client(
         iface=iface, sessions=sessions, mac_base=mac_base, rate=rate, max_outstanding=max_outstanding,
         stop_rate=stop_rate, setup_timeout=timeout, duration=duration, ping=ping, tun=tun,
         default_route=default_route, circuit_id=circuit_id, remote_id=remote_id,
+        churn=ChurnPlan(session_time, session_jitter, reconnect, reconnect_delay, churn_interval)
+        if session_time is not None else None,
         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance))
     try:
         code = run_client.run(plan, config)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from pppemu.app.churn import Churn, ChurnPlan
 from pppemu.app.console import Console
 from pppemu.app.pacing import Pacer, setup_rate
 from pppemu.app.progress import Progress
@@ -39,6 +41,7 @@ class ClientRun:
     default_route: bool = False
     circuit_id: str | None = None     # Agent-Circuit-Id / Agent-Remote-Id templates ({n}: the number)
     remote_id: str | None = None
+    churn: ChurnPlan | None = None    # soak runs: session time, reconnect
     outputs: Outputs = field(default_factory=Outputs)
 
 
@@ -65,12 +68,12 @@ class Tracker:
     def settled(self) -> int:
         return len(self.up) + len(self.failed) + len(self.lost) + self.closed
 
-    def on_event(self, event) -> None:
+    def on_event(self, event, ended_by_us: bool = False) -> None:
         if isinstance(event, SessionUp):
             self.up[event.key] = event
         elif isinstance(event, SessionDown):
             if event.key in self.up:
-                if self.closing:
+                if self.closing or ended_by_us:
                     self.closed += 1
                 else:
                     self.lost[event.key] = event.reason
@@ -91,8 +94,9 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
         link.promiscuous()
     link.accept_only(mac_base or link.mac, plan.sessions)
     tun = Tun(plan.tun, config.ipv6_by_kernel) if plan.tun else None
-    role = ClientRole(config)
+    role = ClientRole(replace(config, forget_ended=plan.churn is not None))
     tracker = Tracker()
+    churn: Churn | None = None
     replies: dict[int, float] = {}
     ping_ident = os.getpid() & 0xFFFF
     progress = Progress(plan.sessions) if many and not plan.outputs.quiet else None
@@ -106,11 +110,16 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
                 if parsed and parsed[1] == ping_ident:
                     replies.setdefault(parsed[2], time.monotonic())
             return
+        ours = False
+        if churn is not None and isinstance(event, SessionUp) and event.key not in tracker.up:
+            churn.up(event.key, time.monotonic())
+        elif churn is not None and isinstance(event, SessionDown) and not tracker.closing:
+            ours = churn.down(event.key, event.reason, event.key in tracker.up, time.monotonic())
         if not many or plan.outputs.verbose:
             console.event(event, named=many)
-        elif isinstance(event, SessionDown) and event.key in tracker.up and not tracker.closing:
+        elif isinstance(event, SessionDown) and event.key in tracker.up and not tracker.closing and not ours:
             console.say(f"#{event.key.number}: lost: {event.reason}")  # losses always show, even in a crowd
-        tracker.on_event(event)
+        tracker.on_event(event, ended_by_us=ours)
         if isinstance(event, (SessionUp, SessionDown)):
             pacer.poke(time.monotonic())
         first = isinstance(event, Ipv6Configured) or (isinstance(event, Dhcpv6Bound) and not event.renewed)
@@ -139,9 +148,11 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
         if plan.circuit_id or plan.remote_id:
             tags = (line_id_tag((plan.circuit_id or "").replace("{n}", number),
                                 (plan.remote_id or "").replace("{n}", number)),)
-        role.add_session(mac, now, username=config.ppp.username.replace("{n}", number),
-                         password=config.ppp.password.replace("{n}", number), extra_tags=tags)
+        session = role.add_session(mac, now, username=config.ppp.username.replace("{n}", number),
+                                   password=config.ppp.password.replace("{n}", number), extra_tags=tags)
         tracker.started += 1
+        if churn is not None:
+            churn.started(session.key.number, n)
 
     max_out = plan.max_outstanding
     pacer = Pacer(plan.sessions, plan.rate, start_session,
@@ -149,6 +160,13 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
     runner = Runner(role, link, console, plan.outputs, on_event, tun)
     loop = runner.loop
     loop.timers.append(pacer)
+    if plan.churn is not None:
+        def end_for_session_time(key: SessionKey, now: float) -> None:
+            session = role.sessions.get(key.number)
+            if session is not None:
+                role.close_session(session, now, "session time reached")
+        churn = Churn(plan.churn, end_for_session_time, start_session, console.say, random.Random(), time.monotonic())
+        loop.timers.append(churn)
     if tun is not None:
         role.data_sink = lambda session, protocol, packet: tun.write(packet)
 
@@ -184,9 +202,16 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
             else:
                 exit_code = hold(plan, role, runner, tracker, replies, ping_ident, console)
                 tracker.closing = True
+                if churn is not None:
+                    loop.timers.remove(churn)  # no session ends or starts again while we close them all
                 teardown(loop, role, plan, console)
         finally:
-            written = runner.finish({"setup_rate": setup_rate(role.sessions.values())})
+            extra: dict = {"setup_rate": setup_rate(role.every_session())}
+            if churn is not None:
+                extra["churn"] = churn.summary()
+                if churn.totals["lost"] or churn.totals["failed"]:
+                    exit_code = exit_code or EXIT_SESSION_FAILED
+            written = runner.finish(extra)
     return exit_code if written else exit_code or EXIT_CONFIG
 
 
@@ -207,6 +232,11 @@ def hold(plan: ClientRun, role: ClientRole, runner: Runner, tracker: Tracker, re
     if not runner.interrupted and not tracker.lost:
         if plan.duration is None:
             console.say("up; Ctrl-C to terminate")
+        if plan.churn is not None:
+            # Churn: hold for the duration; without reconnect, until every session has ended.
+            reconnect = plan.churn.reconnect
+            loop.run(until=lambda: not reconnect and not tracker.up, timeout=plan.duration)
+            return exit_code
         # One session: stop at its loss. Many: stop when none is left up.
         loop.run(until=lambda: bool(tracker.lost) and (not many or not tracker.up), timeout=plan.duration)
     if tracker.lost:

@@ -4,7 +4,9 @@ Each session runs discovery (PADI -> PADS) first; then the PPPoE session carries
 """
 from __future__ import annotations
 
+import itertools
 import random
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from pppemu.ipv6.dhcp_client import Dhcpv6Client
@@ -17,6 +19,8 @@ from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import EthFrame, mac_str
 from pppemu.wire.pppoe import Discovery
+
+KEEP_ENDED = 100_000  # ended sessions kept for the report when they are forgotten
 
 
 @dataclass
@@ -32,6 +36,8 @@ class ClientConfig:
     # ("na", "pd"), and whether to offer Rapid Commit.
     dhcpv6: tuple[str, ...] = ()
     rapid_commit: bool = True
+    # Soak runs start sessions without end: keep ended ones only in brief (like the AC does).
+    forget_ended: bool = False
     # IPv6CP only: router discovery, SLAAC and DHCPv6 are left to whatever sits behind the
     # data sink (the kernel on a TUN device), which gets every IPv6 packet as data.
     ipv6_by_kernel: bool = False
@@ -52,11 +58,13 @@ class ClientRole(Endpoint):
         # session frames and PADT by (AC MAC, session id, our MAC).
         self.by_host_uniq: dict[bytes, PppoeSession] = {}
         self.by_session: dict[tuple[bytes, int, bytes], PppoeSession] = {}
+        self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # with forget_ended, the newest
+        self._numbers = itertools.count(1)
         self._ppp_config: dict[int, PppConfig] = {}  # per-session credentials, when they differ
 
     def add_session(self, mac: bytes, now: float, *, username: str | None = None,
                     password: str | None = None, extra_tags: tuple = (), start: bool = True) -> PppoeSession:
-        number = len(self.sessions) + 1
+        number = next(self._numbers)
         host_uniq = self.rng.randbytes(8)
         session = PppoeSession(self, SessionKey(number, mac_str(mac)), mac, b"", now, host_uniq=host_uniq)
         session.started_at = None  # set when discovery starts
@@ -138,6 +146,13 @@ class ClientRole(Endpoint):
     def session_ended(self, session: PppoeSession) -> None:
         self.by_session.pop((session.peer_mac, session.session_id, session.local_mac), None)
         self.by_host_uniq.pop(session.host_uniq or b"", None)
+        if self.config.forget_ended:
+            self.sessions.pop(session.key.number, None)
+            session.retire()
+            self.ended.append(session)
+
+    def every_session(self) -> list[PppoeSession]:
+        return list(self.sessions.values()) + list(self.ended)
 
     def padt_for(self, session: PppoeSession) -> Discovery:
         assert session.discovery is not None
