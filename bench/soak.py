@@ -1,0 +1,73 @@
+"""Soak benchmark: sessions that end after --session-time and reconnect, for --minutes.
+
+Prints the setups, teardowns, losses and failures over the run, and the AC's pool, session
+ids and RSS at the start and at the end, which must come back exactly.
+
+    .venv/bin/python bench/soak.py --sessions 1000 --session-time 10 --minutes 10
+"""
+import argparse
+import json
+import signal
+import tempfile
+from pathlib import Path
+
+from pppemu.testing.lab import Lab, wait_for
+from pppemu.testing.machine import describe
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--session-time", type=float, default=10)
+    parser.add_argument("--minutes", type=float, default=10)
+    args = parser.parse_args()
+    seconds = args.minutes * 60
+    print(describe())
+    with tempfile.TemporaryDirectory(prefix="pppemu-soak.") as tmp:
+        tmp = Path(tmp)
+        lab = Lab(tmp, prefix="s")
+        try:
+            (tmp / "secrets").write_text("* * soak\n")
+            ac, ac_log = lab.start_ac("--local-ip", "10.100.0.1", "--pool", "10.100.0.0/16", "--secrets",
+                                      str(tmp / "secrets"), "-q", "--max-sessions-per-mac", "0",
+                                      "--report", str(tmp / "ac.json"), capture=False)
+            ac_start = rss_mib(ac.pid)
+            client, client_log = lab.start_client(
+                "--sessions", str(args.sessions), "--user", "u{n}", "--password", "soak", "--max-outstanding", "500",
+                "--session-time", str(args.session_time), "--reconnect", "--churn-interval", "30",
+                "--duration", str(seconds), "--timeout", "120", "--report", str(tmp / "client.json"), capture=False)
+            wait_for(client_log, "sessions up", proc=client, timeout=120)
+            ac_up = rss_mib(ac.pid)
+            client.wait(timeout=seconds + 120)
+            ac_end_held = rss_mib(ac.pid)
+            ac.send_signal(signal.SIGTERM)
+            ac.wait(timeout=60)
+            churn = json.loads((tmp / "client.json").read_text())["churn"]
+            ac_report = json.loads((tmp / "ac.json").read_text())
+        finally:
+            lab.close()
+    t = churn["totals"]
+    print(f"{args.sessions} subscribers, session time {args.session_time:g} s +-10 %, reconnect, "
+          f"{args.minutes:g} min (client exit code {client.returncode})")
+    print(f"setups {t['setups']}, ended by session time {t['teardowns']}, lost {t['lost']}, failed {t['failed']} "
+          f"{churn['failure_reasons'] or ''}")
+    per_interval = [i["setups"] for i in churn["intervals"]]
+    if per_interval:
+        print(f"setups per 30 s: min {min(per_interval)}, max {max(per_interval)}")
+    pool = ac_report["pool"]
+    print(f"AC after the run: pool {pool['in_use']} in use of {pool['size']}, sessions ended "
+          f"{ac_report['counters'].get('sessions.ended', 0)}, internal errors "
+          f"{ac_report['counters'].get('internal_errors', 0)}")
+    print(f"AC RSS: {ac_start:.1f} MiB at start, {ac_up:.1f} MiB with the sessions up, "
+          f"{ac_end_held:.1f} MiB at the end of the run")
+
+
+if __name__ == "__main__":
+    main()
