@@ -229,14 +229,16 @@ def hold(plan: ClientRun, role: ClientRole, runner: Runner, tracker: Tracker, re
         (up,) = tracker.up.values()
         if not ping(loop, role, role.sessions[1], up, plan.ping, ping_ident, replies, console, runner.interrupted):
             exit_code = EXIT_PING_LOST
+    if plan.churn is not None:
+        # Churn: losses are counted as they come, and with reconnect their subscribers start
+        # again; hold for the duration (or, without reconnect, until every session has ended).
+        if not runner.interrupted:
+            reconnect = plan.churn.reconnect
+            loop.run(until=lambda: not reconnect and not tracker.up, timeout=plan.duration)
+        return exit_code
     if not runner.interrupted and not tracker.lost:
         if plan.duration is None:
             console.say("up; Ctrl-C to terminate")
-        if plan.churn is not None:
-            # Churn: hold for the duration; without reconnect, until every session has ended.
-            reconnect = plan.churn.reconnect
-            loop.run(until=lambda: not reconnect and not tracker.up, timeout=plan.duration)
-            return exit_code
         # One session: stop at its loss. Many: stop when none is left up.
         loop.run(until=lambda: bool(tracker.lost) and (not many or not tracker.up), timeout=plan.duration)
     if tracker.lost:
