@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 from pppemu.testing.lab import Lab, wait_for
-from pppemu.testing.machine import describe
+from pppemu.testing.machine import describe, rss_kib
 
 BENCH = Path(__file__).resolve().parent
 SECRET = "bench-secret"
@@ -37,16 +37,6 @@ ATTACKER_PREFIX = "02:66:"  # bench/attacker.py forges its MACs under this prefi
 
 
 # ---- processes and files
-
-def rss_kib(pid: int, field: str = "VmRSS") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
 
 def mib(kib: int) -> str:
     return f"{kib / 1024:.1f} MiB" if kib else "-"

@@ -17,18 +17,7 @@ import time
 from pathlib import Path
 
 from pppemu.testing.lab import Lab, wait_for
-from pppemu.testing.machine import describe
-
-
-def rss_kib(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
+from pppemu.testing.machine import describe, rss_kib
 
 DUAL_STACK_AC = ("--ipv6", "--ra-prefix-pool", "2001:db8:100::/40", "--pd-pool", "2001:db8:200::/40",
                  "--dns6", "2001:db8::53", "--max-sessions-per-mac", "0")

@@ -12,14 +12,11 @@ import tempfile
 from pathlib import Path
 
 from pppemu.testing.lab import Lab, wait_for
-from pppemu.testing.machine import describe
+from pppemu.testing.machine import describe, rss_kib
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_kib(pid) / 1024
 
 
 def main() -> None:
