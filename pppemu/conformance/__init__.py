@@ -11,6 +11,7 @@ sender's could be missing, the sender is given the benefit of the doubt.
     model      what is remembered per host, per session and per peer
     tracking   how each packet moves the negotiation state, once the rules have judged it
     rfc2516    discovery, the session stage, LCP options over PPPoE
+    vlan       VLAN tag stacks: the AC answers on the stack the host used (IEEE 802.1Q)
     rfc4638    PPP-Max-Payload
     rfc1661    packet formats, negotiation, timers and counters, phases
     auth       CHAP (RFC 1994) and PAP (RFC 1334)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
-from pppemu.conformance import auth, ipcp, ipv6, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking
+from pppemu.conformance import auth, ipcp, ipv6, ipv6cp, network, rfc1661, rfc2516, rfc4638, tracking, vlan
 from pppemu.conformance.catalog import RULES, Violation
 from pppemu.conformance.model import AC, CLIENT, Frame, Host, Session
 from pppemu.conformance.packet import ControlPpp, Ppp
@@ -46,13 +46,15 @@ class Checker:
         self.repeats: dict[tuple[str, str, str], int] = {}  # (session, side, rule) -> violations seen
         self.suppressed = 0  # violations counted but not listed, past REPEATS of the same kind
         self.count = 0
-        # Keys leave VLAN tags out: a capture may show them on one direction only (tag offload on
-        # receive), and host MACs are unique on the segments an AC serves. Labels still show them.
-        self.hosts: dict[bytes, Host] = {}          # host MAC -> discovery seen from it
-        self.sessions: dict[tuple, Session] = {}    # (low MAC, high MAC, sid) -> session
+        # Keys start with the stack of VLAN ids (outermost first): with 1:1 VLANs a MAC may recur on
+        # several stacks, each a subscriber of its own. Priority bits and TPIDs stay out: a capture
+        # shows the TPID the kernel reported on receive (0x8100 when it reports none), not the wire's.
+        self.hosts: dict[tuple, Host] = {}          # (vlan, host MAC) -> discovery seen from it
+        self.sessions: dict[tuple, Session] = {}    # (vlan, low MAC, high MAC, sid) -> session
         self.roles: dict[bytes, str] = {}           # MAC -> CLIENT or AC, learnt from discovery
-        self.pending: dict[tuple, int] = {}         # (host, AC) -> frame of a PADR not yet answered
-        self.pads_pairs: dict[tuple, int] = {}      # (host, AC) that completed a discovery -> PADS frame
+        self.pending: dict[tuple, int] = {}         # (vlan, host, AC) -> frame of a PADR not yet answered
+        self.pads_pairs: dict[tuple, int] = {}      # (vlan, host, AC) that completed a discovery -> PADS frame
+        self.stacks: dict[bytes, tuple] = {}        # host MAC -> stacks it sent discovery on, latest last
         self._finished = False
 
     # -- input ---------------------------------------------------------------------------------
@@ -103,7 +105,12 @@ class Checker:
 
     def session_key(self, f: Frame, sid: int) -> tuple:
         a, b = (f.src, f.dst) if f.src < f.dst else (f.dst, f.src)
-        return (a, b, sid)
+        return (f.vlan, a, b, sid)
+
+    def find_session(self, f: Frame, sid: int, what: str) -> Session | None:
+        """The session of a frame: on its own stack, else (from the AC, reported) on the host's."""
+        s = self.sessions.get(self.session_key(f, sid))
+        return s if s is not None else vlan.session_elsewhere(self, f, sid, what)
 
     def new_session(self, key: tuple, session: Session) -> Session:
         self.sessions.pop(key, None)
@@ -112,15 +119,15 @@ class Checker:
         self.sessions[key] = session
         return session
 
-    def host(self, mac: bytes) -> Host:
-        h = self.hosts.get(mac)
+    def host(self, stack: tuple[int, ...], mac: bytes) -> Host:
+        h = self.hosts.get((stack, mac))
         if h is None:
             if len(self.hosts) >= _MAX_HOSTS:
                 self.hosts.pop(next(iter(self.hosts)))
-            h = self.hosts[mac] = Host()
+            h = self.hosts[(stack, mac)] = Host()
         return h
 
-    def remember(self, table: dict, key: tuple, value) -> None:
+    def remember(self, table: dict, key: Hashable, value) -> None:
         """Insert into one of the per-pair tables, forgetting the oldest entry past the bound."""
         if key not in table and len(table) >= _MAX_HOSTS:
             table.pop(next(iter(table)))
@@ -131,10 +138,10 @@ class Checker:
             self.roles[mac] = role
 
     def _session_for(self, f: Frame, sid: int) -> tuple[Session, bool]:
-        key = self.session_key(f, sid)
-        s = self.sessions.get(key)
+        s = self.find_session(f, sid, "session traffic")
         if s is not None:
             return s, False
+        key = self.session_key(f, sid)
         client = ac = None
         src_role, dst_role = self.roles.get(f.src), self.roles.get(f.dst)
         if src_role == AC or dst_role == CLIENT:

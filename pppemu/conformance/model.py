@@ -36,7 +36,7 @@ class Sent:
 
 @dataclass(slots=True)
 class Host:
-    """Discovery as seen for one host MAC (on one VLAN)."""
+    """Discovery as seen for one host MAC on one VLAN stack."""
     padis: deque = field(default_factory=lambda: deque(maxlen=8))  # recent PADIs (Sent)
     pados: dict = field(default_factory=dict)   # AC MAC -> deque of its recent PADOs (Sent) to this host
     padrs: dict = field(default_factory=dict)   # AC MAC -> deque of this host's recent PADRs (Sent) to it
@@ -152,9 +152,9 @@ class Peer:
 
 
 class Session:
-    """A PPPoE session: a host MAC, an AC MAC and a session id (RFC 2516 section 4)."""
+    """A PPPoE session: a VLAN stack, a host MAC, an AC MAC and a session id (RFC 2516 section 4)."""
     __slots__ = ("vlan", "sid", "client", "ac", "peers", "from_start", "max_payload", "padt", "ended_reported",
-                 "pads_frame", "dhcpv6")
+                 "pads_frame", "dhcpv6", "strays")
 
     def __init__(self, vlan: tuple[int, ...], sid: int, client: bytes | None, ac: bytes | None, from_start: bool):
         self.vlan = vlan
@@ -168,6 +168,7 @@ class Session:
         self.ended_reported = False
         self.pads_frame = 0
         self.dhcpv6: dict = {}  # transaction id -> the latest client message with it (rfc8415.Asked)
+        self.strays: tuple[tuple[int, ...], ...] = ()  # other VLAN stacks the AC sent its frames on, reported
 
     def peer(self, mac: bytes) -> Peer:
         p = self.peers.get(mac)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from pppemu.conformance import rfc4638
+from pppemu.conformance import rfc4638, vlan
 from pppemu.conformance.catalog import MUST, SHOULD, rule
 from pppemu.conformance.model import AC, CLIENT, UNKNOWN, Frame, Sent, Session, pair_label
 from pppemu.conformance.packet import ControlPpp
@@ -130,6 +130,10 @@ def discovery(chk: Checker, f: Frame) -> None:
     if error:
         chk.report(TAG_LENGTH, (f.number,), label, sender, f"{_NAMES.get(code, 'discovery')}: {error}")
         return
+    if code in (PADO, PADS):
+        moved = vlan.discovery_answer(chk, f, code, tags)
+        if moved is not f:  # reported; judged from here on as if on the host's stack
+            f, label = moved, _label(chk, moved, code)
     sent = Sent(f, tags)
     if code == PADI:
         _padi(chk, f, sid, length, sent, label)
@@ -193,7 +197,8 @@ def _padi(chk: Checker, f: Frame, sid: int, length: int, sent: Sent, label: str)
         chk.report(PADI_SERVICE, n, label, CLIENT, f"PADI carries {services} Service-Name tags")
     rfc4638.request(chk, sent, label, "PADI")
     chk.learn_role(f.src, CLIENT)
-    chk.host(f.src).padis.append(sent)
+    vlan.learn(chk, f)
+    chk.host(f.vlan, f.src).padis.append(sent)
 
 
 def _echoed(chk: Checker, rule_id: str, what: str, tag: int, request: Sent, answer: Sent, label: str, side: str,
@@ -215,7 +220,7 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     names = len(sent.values(TAG_AC_NAME))
     if names != 1:
         chk.report(PADO_AC_NAME, n, label, AC, f"PADO carries {names} AC-Name tags")
-    host = chk.hosts.get(f.dst)
+    host = chk.hosts.get((f.vlan, f.dst))
     padi = _matching(host.padis, sent) if host else None
     services = sent.values(TAG_SERVICE_NAME)
     if not services:
@@ -230,7 +235,7 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         _echoed(chk, PADO_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padi, sent, label, AC, ("PADI", "PADO"))
     rfc4638.reply(chk, padi, sent, label, ("PADI", "PADO"))
     chk.learn_role(f.src, AC)
-    host = chk.host(f.dst)
+    host = chk.host(f.vlan, f.dst)
     host.add(host.pados, f.src, sent)
 
 
@@ -255,7 +260,7 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     services = len(sent.values(TAG_SERVICE_NAME))
     if services != 1:
         chk.report(PADR_SERVICE, n, label, CLIENT, f"PADR carries {services} Service-Name tags")
-    host = chk.host(f.src)
+    host = chk.host(f.vlan, f.src)
     pado = _matching(host.pados.get(f.dst), sent)
     if pado is not None:
         cookie = pado.values(TAG_AC_COOKIE)
@@ -270,8 +275,9 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
                        f"PADR {'omits' if not got else 'changes'} the Relay-Session-Id of the PADO")
     rfc4638.request(chk, sent, label, "PADR")
     chk.learn_role(f.src, CLIENT)
+    vlan.learn(chk, f)
     host.add(host.padrs, f.dst, sent)
-    chk.remember(chk.pending, (f.src, f.dst), f.number)
+    chk.remember(chk.pending, (f.vlan, f.src, f.dst), f.number)
 
 
 def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
@@ -289,7 +295,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         services = len(sent.values(TAG_SERVICE_NAME))
         if services != 1:
             chk.report(PADS_SERVICE, n, label, AC, f"PADS carries {services} Service-Name tags")
-    host = chk.hosts.get(f.dst)
+    host = chk.hosts.get((f.vlan, f.dst))
     padr = _matching(host.padrs.get(f.src), sent) if host else None
     if padr is None:
         chk.report(PADS_UNSOLICITED, n, label, AC, "PADS without a PADR from that host to this AC")
@@ -298,10 +304,10 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         _echoed(chk, PADS_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padr, sent, label, AC, ("PADR", "PADS"))
     max_payload = rfc4638.reply(chk, padr, sent, label, ("PADR", "PADS"))
     chk.learn_role(f.src, AC)
-    chk.pending.pop((f.dst, f.src), None)
+    chk.pending.pop((f.vlan, f.dst, f.src), None)
     if error or sid in (0, 0xFFFF):
         return
-    chk.remember(chk.pads_pairs, (f.dst, f.src), f.number)
+    chk.remember(chk.pads_pairs, (f.vlan, f.dst, f.src), f.number)
     key = chk.session_key(f, sid)
     session = chk.sessions.get(key)
     if session is None or session.padt is not None or not session.from_start:
@@ -312,7 +318,7 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
 
 
 def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:
-    session = chk.sessions.get(chk.session_key(f, sid))
+    session = chk.find_session(f, sid, "PADT")
     side = session.side(f.src) if session else chk.roles.get(f.src, UNKNOWN)
     if session is not None:
         label = session.label(f.src, f.dst)
@@ -324,7 +330,7 @@ def _padt(chk: Checker, f: Frame, sid: int, label: str) -> None:
         return
     if session is None:
         # Only a pair whose discovery this capture saw can be known to have no such session.
-        pair = (f.src, f.dst) if (f.src, f.dst) in chk.pads_pairs else (f.dst, f.src)
+        pair = (f.vlan, f.src, f.dst) if (f.vlan, f.src, f.dst) in chk.pads_pairs else (f.vlan, f.dst, f.src)
         if pair in chk.pads_pairs:
             chk.report(PADT_SID, n, label, side, f"PADT for session 0x{sid:04x}, which these MACs never set up")
         return
@@ -365,7 +371,7 @@ def _role(chk: Checker, f: Frame) -> str:
 def before_pads(chk: Checker, f: Frame, session: Session) -> None:
     # Only the host is judged: an AC's PADS may have been lost before reaching the capture point,
     # but a host must not talk on a session it has not been given.
-    padr = chk.pending.get((f.src, f.dst))
+    padr = chk.pending.get((f.vlan, f.src, f.dst))
     if padr is not None:
         chk.report(BEFORE_PADS, (padr, f.number), session.label(f.src, f.dst), session.side(f.src),
                    f"session traffic on 0x{session.sid:04x} before the AC answered the PADR")
