@@ -33,7 +33,7 @@ from pppemu.testing.lab import namespaces, wait_for
 from pppemu.testing.relay import CLIENT_SIDE, SERVER_SIDE, RelayLab
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import decode_eth, mac_str
-from pppemu.wire.pppoe import decode_discovery
+from pppemu.wire.pppoe import Discovery, decode_discovery
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ RELAY_TAG_LEN = 10  # pppoe-relay's own: a C int (its interface index) and a MAC
 # relayHandlePADS: "Remove relay-ID tag"). The checker, seeing the client's capture, takes the
 # relay for the AC and reports that PADS; RFC 2516 binds only a Host or an AC to echo the tag,
 # not the relay that put it there. The only finding allowed, and only in the client's capture.
-RELAY_STRIPS_PADS = {("rfc2516.pads.relay_session_id", "ac")}
+RELAY_STRIPS_PADS = frozenset({("rfc2516.pads.relay_session_id", "ac")})
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def relay_lab(tmp_path):
         assert not {lab.ac_ns, lab.cl_ns, lab.relay_ns} & namespaces()
 
 
-def discovery(pcap) -> list[tuple[bytes, bytes, object]]:
+def discovery(pcap) -> list[tuple[bytes, bytes, Discovery]]:
     """(src, dst, Discovery) for each PPPoE discovery frame in a capture."""
     found = []
     for _, data in read_frames(pcap):
@@ -72,11 +72,11 @@ def discovery(pcap) -> list[tuple[bytes, bytes, object]]:
     return found
 
 
-def by_host_uniq(frames, code: int) -> dict[bytes, object]:
+def by_host_uniq(frames, code: int) -> dict[bytes | None, Discovery]:
     return {pkt.tag(C.TAG_HOST_UNIQ): pkt for _, _, pkt in frames if pkt.code == code}
 
 
-def judge(pcap, allowed: set[tuple[str, str]] = frozenset()) -> None:
+def judge(pcap, allowed: frozenset[tuple[str, str]] = frozenset()) -> None:
     violations = [v for v in check_pcap(pcap) if (v.rule, v.side) not in allowed]
     assert not violations, f"RFC violations in {pcap.name}:\n" + format_report(violations)
     assert not tshark_findings(pcap), f"Wireshark finds errors in {pcap.name}: {tshark_findings(pcap)}"
