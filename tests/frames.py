@@ -120,17 +120,18 @@ def lone_client(client: dict | None = None, **ppp) -> ClientRole:
     return ClientRole(ClientConfig(ppp=PppConfig(**cfg), **(client or {})), rng=random.Random(7))
 
 
-def client_through_discovery(role: ClientRole, sid: int = 0x1234, now: float = 0.0):
-    """Run a lone client's discovery by hand: PADI -> our PADO -> PADR -> our PADS."""
-    cs = role.add_session(CLIENT_MAC, now)
+def client_through_discovery(role: ClientRole, sid: int = 0x1234, now: float = 0.0, vlans=()):
+    """Run a lone client's discovery by hand: PADI -> our PADO -> PADR -> our PADS
+    (on a VLAN tag stack: (TPID, TCI) pairs)."""
+    cs = role.add_session(CLIENT_MAC, now, vlan_tags=wire.encode_tags(vlans))
     (padi,) = drain(role)
     host_uniq = padi.disc.tag(C.TAG_HOST_UNIQ)
     role.receive(discovery(CLIENT_MAC, AC_MAC, C.PADO, 0, [
         (C.TAG_SERVICE_NAME, b""), (C.TAG_AC_NAME, b"bras"), (C.TAG_HOST_UNIQ, host_uniq),
-        (C.TAG_AC_COOKIE, b"c" * 16)]), now)
+        (C.TAG_AC_COOKIE, b"c" * 16)], vlans), now)
     (padr,) = drain(role)
     role.receive(discovery(CLIENT_MAC, AC_MAC, C.PADS, sid, [
-        (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, host_uniq)]), now)
+        (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, host_uniq)], vlans), now)
     return cs, padi, padr
 
 
@@ -149,12 +150,12 @@ class Lone:
     """
 
     def __init__(self, side: str = "client", sid: int = 0x1234, secrets=None, ac: dict | None = None,
-                 client: dict | None = None, **ppp):
-        self.side, self.now = side, 0.0
+                 client: dict | None = None, vlans=(), **ppp):
+        self.side, self.now, self.vlans = side, 0.0, vlans
         self.events: list = []
         if side == "client":
             self.role = lone_client(client=client, **ppp)
-            self.session, _, _ = client_through_discovery(self.role, sid)
+            self.session, _, _ = client_through_discovery(self.role, sid, vlans=vlans)
             self.me, self.peer = CLIENT_MAC, AC_MAC
         else:
             from pppemu.pppoe.ac import AcConfig, AcRole
@@ -164,9 +165,9 @@ class Lone:
             cfg.update(ppp)
             self.role = AcRole(AcConfig(mac=AC_MAC, ppp=PppConfig(**cfg), **(ac or {})),
                                secrets or Secrets.single("alice", "secret"), rng=random.Random(9))
-            cookie = self.role.cookies.make(CLIENT_MAC, b"hu", 0.0)
+            cookie = self.role.cookies.make(CLIENT_MAC + wire.encode_tags(vlans), b"hu", 0.0)
             self.role.receive(discovery(AC_MAC, CLIENT_MAC, C.PADR, 0, [
-                (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, b"hu"), (C.TAG_AC_COOKIE, cookie)]), 0.0)
+                (C.TAG_SERVICE_NAME, b""), (C.TAG_HOST_UNIQ, b"hu"), (C.TAG_AC_COOKIE, cookie)], vlans), 0.0)
             (self.session,) = self.role.sessions.values()
             self.me, self.peer = AC_MAC, CLIENT_MAC
         self.ppp = self.session.ppp
@@ -181,9 +182,10 @@ class Lone:
         return of_type(self.events, kind)
 
     def feed(self, protocol: int, info: bytes, sid: int | None = None) -> list[Sent]:
-        """A PPP frame from the imaginary peer; returns what the role sent in answer."""
+        """A PPP frame from the imaginary peer (on the session's VLAN tag stack); returns what
+        the role sent in answer."""
         self.role.receive(session(self.me, self.peer, self.session.session_id if sid is None else sid,
-                                  protocol, info), self.now)
+                                  protocol, info, self.vlans), self.now)
         self._events()
         return drain(self.role)
 

@@ -230,7 +230,7 @@ def test_whatever_discovery_a_crowd_sends_the_books_balance(script):
             ac.receive(padr(mac, cookies[(m, h)], host_uniq), pair.now)
             drain(ac)
         elif kind == "padt":
-            for (peer, sid) in list(ac.sessions):
+            for (_, peer, sid) in list(ac.sessions):
                 if peer == mac:
                     ac.receive(discovery(AC_MAC, mac, C.PADT, sid, []), pair.now)
             drain(ac)

@@ -565,17 +565,18 @@ def test_session_ids_are_unpredictable():
 
 def test_session_id_allocation_ends_when_one_mac_holds_every_id():
     ac = _ac(max_sessions_per_mac=0)
-    taken = {(CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)}
+    taken = {(b"", CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)}
     ac.sessions.update(taken)
-    assert ac._allocate_id(CLIENT_MAC) is None
-    del ac.sessions[(CLIENT_MAC, 0x1234)]
-    assert ac._allocate_id(CLIENT_MAC) == 0x1234
-    assert ac._allocate_id(OTHER_MAC) is not None  # ids are per MAC
+    assert ac._allocate_id(b"", CLIENT_MAC) is None
+    del ac.sessions[(b"", CLIENT_MAC, 0x1234)]
+    assert ac._allocate_id(b"", CLIENT_MAC) == 0x1234
+    assert ac._allocate_id(b"", OTHER_MAC) is not None  # ids are per MAC
+    assert ac._allocate_id(b"\x81\x00\x00\x07", CLIENT_MAC) is not None  # and per line
 
 
 def test_an_ac_whose_mac_holds_every_id_refuses_with_ac_system_error():
     ac = _ac(max_sessions_per_mac=0, max_sessions=100_000)
-    ac.sessions.update({(CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)})
+    ac.sessions.update({(b"", CLIENT_MAC, sid): object() for sid in range(1, 0xFFFF)})
     (pads,) = _padr(ac)
     assert pads.session_id == 0 and pads.disc.error() == (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
 

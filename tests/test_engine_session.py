@@ -277,8 +277,8 @@ def _ipv4_packet(payload=b"hello"):
     return bytes([0x45, 0, 0, 20 + len(payload)]) + b"\0" * 16 + payload
 
 
-def client_up():
-    lone, req = client_in_network(request_dns=False)
+def client_up(vlans=()):
+    lone, req = client_in_network(request_dns=False, vlans=vlans)
     (again,) = only(lone.ctl(C.PROTO_IPCP, C.CONF_NAK, req.ctl.ident, opts((C.IPCP_ADDRESS, ip("10.0.0.100")))),
                     C.PROTO_IPCP, C.CONF_REQ)
     lone.ack(again)
@@ -321,9 +321,22 @@ def test_ethernet_padding_is_not_part_of_the_packet():
 
 
 def test_padding_is_stripped_on_the_tagged_path_too():
-    lone = client_up()
+    lone = client_up(vlans=((0x8100, 7),))
     packet = _ipv4_packet(b"")
     lone.feed_raw(session(CLIENT_MAC, AC_MAC, 0x1234, C.PROTO_IPV4, packet, vlans=((0x8100, 7),)) + b"\xee" * 20)
+    (pkt,) = lone.of(Packet)
+    assert pkt.data == packet
+
+
+def test_a_session_on_one_vlan_takes_no_frames_from_another_or_from_none():
+    lone = client_up(vlans=((0x88A8, 10), (0x8100, 7)))
+    packet = _ipv4_packet(b"")
+    for stack in ((), ((0x8100, 7),), ((0x88A8, 10), (0x8100, 8)), ((0x8100, 10), (0x8100, 7))):
+        lone.feed_raw(session(CLIENT_MAC, AC_MAC, 0x1234, C.PROTO_IPV4, packet, vlans=stack))
+    assert lone.of(Packet) == [] and lone.role.counters["rx.data_dropped"] == 4
+    # priority bits are not part of the line: a frame at priority 5 is the session's
+    lone.feed_raw(session(CLIENT_MAC, AC_MAC, 0x1234, C.PROTO_IPV4, packet, vlans=((0x88A8, 5 << 13 | 10),
+                                                                                  (0x8100, 5 << 13 | 7))))
     (pkt,) = lone.of(Packet)
     assert pkt.data == packet
 
@@ -432,12 +445,12 @@ def test_client_ignores_session_frames_for_unknown_sessions():
 def test_a_role_with_vlans_tags_what_it_sends_and_understands_tagged_frames():
     from pppemu.ppp.session import PppConfig
     from pppemu.pppoe.client import ClientConfig, ClientRole
-    role = ClientRole(ClientConfig(ppp=PppConfig(username="a", password="b")),
-                      rng=__import__("random").Random(1), vlans=((0x88A8, 10), (0x8100, 20)))
-    role.add_session(CLIENT_MAC, 0.0)
+    role = ClientRole(ClientConfig(ppp=PppConfig(username="a", password="b")), rng=__import__("random").Random(1))
+    stack = wire.encode_tags(((0x88A8, 10), (0x8100, 20)))
+    session = role.add_session(CLIENT_MAC, 0.0, vlan_tags=stack)
     (padi,) = drain(role)
-    assert padi.vlans == ((0x88A8, 10), (0x8100, 20))
-    role.send_session(CLIENT_MAC, AC_MAC, 5, C.PROTO_LCP, b"\x09\x01\x00\x08abcd")
+    assert padi.vlans == ((0x88A8, 10), (0x8100, 20)) and session.key.vlan == "10.20"
+    role.send_session(CLIENT_MAC, AC_MAC, stack, 5, C.PROTO_LCP, b"\x09\x01\x00\x08abcd")
     (frame,) = role.frames_to_send()
     eth = wire.decode_eth(frame)
     assert eth.vlans == ((0x88A8, 10), (0x8100, 20))

@@ -206,10 +206,11 @@ def test_authentication_names():
 
 def test_role_frame_layout_matches_the_codec():
     from pppemu.pppoe.endpoint import Endpoint
-    role = Endpoint(vlans=((0x8100, 3),))
-    role.send_session(A, B, 0x22, C.PROTO_CHAP, b"\x01\x01\x00\x04")
-    role.send_session(A, B, 0x22, 0x1234 | 1, b"")
-    role.send_discovery(A, B, wire.Discovery(C.PADO, 0, [(0x0102, b"x")]))
+    role = Endpoint()
+    tags = wire.encode_tags(((0x8100, 3),))
+    role.send_session(A, B, tags, 0x22, C.PROTO_CHAP, b"\x01\x01\x00\x04")
+    role.send_session(A, B, tags, 0x22, 0x1234 | 1, b"")
+    role.send_discovery(A, B, wire.Discovery(C.PADO, 0, [(0x0102, b"x")]), tags)
     frames = role.frames_to_send()
     assert frames[0] == wire.encode_eth(wire.EthFrame(B, A, C.ETH_SESSION, wire.encode_session(
         0x22, C.PROTO_CHAP, b"\x01\x01\x00\x04"), ((0x8100, 3),)))

@@ -16,7 +16,7 @@ import pytest
 from pppemu.io import bpf
 from pppemu.io.link import AC_STREAMS, PacketLink
 from pppemu.wire import const as C
-from pppemu.wire.ethernet import BROADCAST, EthFrame, encode_eth
+from pppemu.wire.ethernet import BROADCAST, EthFrame, encode_eth, encode_tags
 from pppemu.wire.pppoe import Discovery, encode_discovery
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +100,43 @@ def test_an_ac_link_keeps_sessions_unicast_discovery_and_broadcast_padis_apart(l
         deliver(lab, [frames["padi"], *strays, frames["padr"], frames["session"], frames["padt"]])
         assert received(link) == [[frames["session"][:22]], [frames["padr"][:22], frames["padt"][:22]],
                                   [frames["padi"][:22]]]
+    finally:
+        link.close()
+
+
+def tagged(frame: bytes, *stack: tuple[int, int]) -> bytes:
+    return frame[:12] + encode_tags(stack) + frame[12:]
+
+
+QINQ = ((0x88A8, 100), (0x8100, 3 << 13 | 7))  # an S-VLAN and a C-VLAN at priority 3
+
+
+@pytest.mark.parametrize("stack", [((0x8100, 5),), ((0x88A8, 5),), QINQ], ids=["dot1q", "dot1ad", "qinq"])
+def test_an_ac_link_reads_tagged_frames_back_as_they_were_on_the_wire(lab, stack):
+    # The kernel takes the outer tag off before a packet socket sees the frame; the link puts it back.
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0", AC_STREAMS)
+    try:
+        ac = link.mac
+        frames = [tagged(session(ac), *stack), tagged(discovery(ac, C.PADR), *stack),
+                  tagged(discovery(BROADCAST, C.PADI), *stack)]
+        deliver(lab, [tagged(ipv4(ac), *stack), *frames])
+        assert [link.recv_all(sock) for sock in link.sockets] == [[f] for f in frames]
+    finally:
+        link.close()
+
+
+def test_a_host_link_takes_tagged_frames_to_its_subscribers_and_drops_the_rest(lab):
+    with inside(lab.ac_ns):
+        link = PacketLink("veth0")
+        link.promiscuous()
+    try:
+        link.accept_only(BASE, 2)
+        wanted = [tagged(discovery(BASE, C.PADO), *QINQ), tagged(session(mac_plus(BASE, 1)), (0x8100, 9))]
+        unwanted = [tagged(discovery(BROADCAST, C.PADI), *QINQ), tagged(discovery(BASE, C.PADR), (0x8100, 9)),
+                    tagged(session(mac_plus(BASE, 2)), *QINQ), tagged(ipv4(BASE), *QINQ)]
+        deliver(lab, unwanted + wanted)
+        assert link.recv_all(link.sockets[0]) == wanted
     finally:
         link.close()
 

@@ -60,7 +60,7 @@ def decode_all(raw: bytes) -> object:
 @given(src=addrs, dst=addrs, nh=u8, hlim=u8, tc=u8, fl=st.integers(0, 0xFFFFF), payload=st.binary(max_size=64))
 def test_ipv6_we_encode_scapy_dissects_and_back(src, dst, nh, hlim, tc, fl, payload):
     ours = V6.encode_ipv6(V6.Ipv6Packet(src, dst, nh, hlim, payload, tc, fl))
-    pkt = IPv6(ours)
+    pkt = IPv6(ours[:40])  # the fixed header only: scapy fails on some extension headers' bodies
     assert (pkt.version, pkt.tc, pkt.fl, pkt.plen, pkt.nh, pkt.hlim) == (6, tc, fl, len(payload), nh, hlim)
     assert (pkt.src, pkt.dst) == (text(src), text(dst))
     assert V6.decode_ipv6(ours) == V6.Ipv6Packet(src, dst, nh, hlim, payload, tc, fl)

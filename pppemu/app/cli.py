@@ -20,6 +20,7 @@ from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.ac import AcConfig
 from pppemu.pppoe.client import ClientConfig
 from pppemu.pppoe.lines import load_line_map
+from pppemu.pppoe.vlans import VlanFilter, VlanMode, VlanPlan, parse_vid_range
 from pppemu.wire import const as C
 
 MAX_PAYLOAD = 9192     # RFC 4638 payloads up to a 9200-byte jumbo frame
@@ -44,6 +45,15 @@ class AcAuth(StrEnum):
     chap = "chap"
     pap = "pap"
     none = "none"
+
+
+class Tpid(StrEnum):
+    dot1q = "0x8100"
+    dot1ad = "0x88a8"
+    old_qinq = "0x9100"
+
+
+OUTER_VLAN_HELP = "an id or a range such as 100-199 (1-4094)"
 
 
 def fail(message: str) -> None:
@@ -229,6 +239,19 @@ def client(
         "Seconds from a session's end to its subscriber's next PADI."))] = CHURN.reconnect_delay,
     churn_interval: Annotated[float, typer.Option(min=1, max=DAY, help=(
         "Seconds per line of churn counters."))] = CHURN.interval,
+    outer_vlan: Annotated[str | None, typer.Option(help=(
+        f"Put the sessions on VLANs, tagged in user space on the raw interface (no sub-interfaces): the "
+        f"outer (S-)VLAN, or the only one, {OUTER_VLAN_HELP}."))] = None,
+    inner_vlan: Annotated[str | None, typer.Option(help=(
+        f"With --outer-vlan: an inner (C-)VLAN too (QinQ), {OUTER_VLAN_HELP}."))] = None,
+    vlan_mode: Annotated[VlanMode, typer.Option(help=(
+        "1:1: each session on its own tag stack, the inner id stepping fastest through the ranges; N:1: every "
+        "session on one stack (single ids), told apart by MAC."))] = VlanMode.one_to_one,
+    vlan_tpid: Annotated[Tpid | None, typer.Option(help=(
+        "TPID of the outer tag (default: 0x88a8, 802.1ad, above an inner VLAN; 0x8100, 802.1Q, "
+        "alone). Inner tags are 0x8100."))] = None,
+    vlan_priority: Annotated[int, typer.Option(min=0, max=7, help=(
+        "802.1p priority (PCP) of every tag."))] = 0,
     circuit_id: Annotated[str | None, typer.Option(help=(
         "Agent-Circuit-Id sent in PADI/PADR (TR-101 Vendor-Specific tag); may contain {n}."))] = None,
     remote_id: Annotated[str | None, typer.Option(help="Agent-Remote-Id sent likewise; may contain {n}.")] = None,
@@ -284,10 +307,21 @@ def client(
                     echo_interval=echo_interval, echo_failure=echo_failure)
     config = ClientConfig(ppp=ppp, service_name=service, ac_name=ac_name, max_payload=max_payload, dhcpv6=wanted,
                           rapid_commit=rapid_commit, ipv6_by_kernel=ipv6_by_kernel)
+    if inner_vlan is not None and outer_vlan is None:
+        fail("--inner-vlan sits under an outer VLAN: give --outer-vlan too")
+    vlans = None
+    if outer_vlan is not None:
+        try:
+            vlans = VlanPlan(parse_vid_range(outer_vlan, "--outer-vlan"),
+                             parse_vid_range(inner_vlan, "--inner-vlan") if inner_vlan is not None else None,
+                             vlan_mode, int(vlan_tpid.value, 16) if vlan_tpid else None, vlan_priority)
+            vlans.check_sessions(sessions)
+        except ConfigError as exc:
+            fail(str(exc))
     plan = run_client.ClientRun(
         iface=iface, sessions=sessions, mac_base=mac_base, rate=rate, max_outstanding=max_outstanding,
         stop_rate=stop_rate, setup_timeout=timeout, duration=duration, ping=ping, tun=tun,
-        default_route=default_route, circuit_id=circuit_id, remote_id=remote_id,
+        default_route=default_route, circuit_id=circuit_id, remote_id=remote_id, vlans=vlans,
         churn=ChurnPlan(session_time, session_jitter, reconnect, reconnect_delay, churn_interval)
         if session_time is not None else None,
         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance))
@@ -359,6 +393,11 @@ def ac(
     ra_interval: Annotated[float, typer.Option(min=4, max=1800, help=(
         "Seconds between unsolicited Router Advertisements per session (the first three 16 s apart, "
         "Router Solicitations answered at once)."))] = AC.ra_interval,
+    outer_vlan: Annotated[str | None, typer.Option(help=(
+        f"Serve only subscribers whose outer VLAN is {OUTER_VLAN_HELP} (default: any tag stack, untagged "
+        f"too). Each session is answered on the stack it came on."))] = None,
+    inner_vlan: Annotated[str | None, typer.Option(help=(
+        f"Serve only subscribers whose inner VLAN is {OUTER_VLAN_HELP}."))] = None,
     line_map: Annotated[str | None, typer.Option(help=(
         "A file of 'circuit-id address' lines: a subscriber whose discovery carries that Agent-Circuit-Id "
         "(TR-101) gets that IPv4 address, outside --pool, one session per line at a time."))] = None,
@@ -409,12 +448,17 @@ def ac(
         lines = tuple(load_line_map(line_map).items()) if line_map else ()
     except ConfigError as exc:
         fail(f"--line-map: {exc}")
+    try:
+        served = VlanFilter(parse_vid_range(outer_vlan, "--outer-vlan") if outer_vlan is not None else None,
+                            parse_vid_range(inner_vlan, "--inner-vlan") if inner_vlan is not None else None)
+    except ConfigError as exc:
+        fail(str(exc))
     config = AcConfig(ac_name=ac_name, services=tuple(service), pool=pool[0], ppp=ppp, max_sessions=max_sessions,
                       max_sessions_per_mac=max_sessions_per_mac, max_setup=max_setup, setup_timeout=setup_timeout,
                       discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate,
                       ra_prefix_pool=ra_prefix_pool, dns6=tuple(check_ip6(d, "--dns6") for d in dns6),
                       ra_interval=ra_interval, pd_pool=pd_pool, pd_length=pd_length,
-                      line_addresses=lines)
+                      line_addresses=lines, vlans=served)
     plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
                         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
                                         quiet=quiet))

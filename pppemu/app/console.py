@@ -49,7 +49,9 @@ class Console:
 
     def label(self, key: SessionKey) -> str:
         """How a session is named: by number on the client, by MAC and session id on the AC."""
-        return f"{key.mac} sid {key.session_id}" if self.side == "ac" else f"#{key.number}"
+        if self.side != "ac":
+            return f"#{key.number}"
+        return f"{key.mac}{f' vlan {key.vlan}' if key.vlan else ''} sid {key.session_id}"
 
     def event(self, event, named: bool = True) -> None:
         """Print a session event (data packets are not printed); `named`: say which session."""
@@ -61,7 +63,8 @@ class Console:
             self.say(f"{who}IPCP: opened, client address {event.gateway}")
         elif isinstance(event, DiscoveryDone):
             name = f" (AC-Name {event.ac_name!r})" if event.ac_name else ""
-            self.say(f"{who}discovery: session id {event.session_id} with {event.peer_mac}{name}")
+            vlan = f" on VLAN {event.key.vlan}" if event.key.vlan else ""
+            self.say(f"{who}discovery: session id {event.session_id} with {event.peer_mac}{name}{vlan}")
         elif isinstance(event, LinkUp):
             self.say(f"{who}LCP: opened, MRU {event.mru}")
         elif isinstance(event, AuthDone):

@@ -6,7 +6,7 @@ import os
 import platform
 from collections import Counter
 
-from pppemu.wire.ethernet import mac_str
+from pppemu.wire.ethernet import mac_str, vlan_ids
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -23,6 +23,7 @@ def session_record(s) -> dict:
     return {
         "number": s.key.number,
         "mac": s.key.mac,
+        "vlan": list(vlan_ids(s.tags)) or None,  # VLAN ids, outermost first
         "session_id": s.session_id or None,
         "peer_mac": mac_str(s.peer_mac) if s.peer_mac else None,
         "ac_name": s.discovery.ac_name or None if s.discovery is not None else None,

@@ -18,6 +18,7 @@ from pppemu.io.tun import Tun
 from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.pppoe.discovery import line_id_tag
+from pppemu.pppoe.vlans import VlanPlan, describe_vlans
 from pppemu.wire import const as C
 from pppemu.wire import icmp
 from pppemu.wire.ethernet import mac_bytes, mac_str
@@ -42,6 +43,7 @@ class ClientRun:
     circuit_id: str | None = None     # Agent-Circuit-Id / Agent-Remote-Id templates ({n}: the number)
     remote_id: str | None = None
     churn: ChurnPlan | None = None    # soak runs: session time, reconnect
+    vlans: VlanPlan | None = None     # the sessions' VLAN tag stacks (None: untagged)
     outputs: Outputs = field(default_factory=Outputs)
 
 
@@ -149,7 +151,8 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
             tags = (line_id_tag((plan.circuit_id or "").replace("{n}", number),
                                 (plan.remote_id or "").replace("{n}", number)),)
         session = role.add_session(mac, now, username=config.ppp.username.replace("{n}", number),
-                                   password=config.ppp.password.replace("{n}", number), extra_tags=tags)
+                                   password=config.ppp.password.replace("{n}", number), extra_tags=tags,
+                                   vlan_tags=plan.vlans.tags(n) if plan.vlans else b"")
         tracker.started += 1
         if churn is not None:
             churn.started(session.key.number, n)
@@ -179,6 +182,8 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
 
     first = mac_base or link.mac
     who = f"{plan.sessions} sessions from {mac_str(first)} up" if many else mac_str(first)
+    if plan.vlans is not None:
+        who += f", {describe_vlans(plan.vlans, plan.sessions)}"
     console.say(f"client on {plan.iface} ({who}): sending PADI")
     exit_code = EXIT_OK
     with runner:

@@ -15,15 +15,19 @@ SO_ATTACH_FILTER = 26
 SKF_AD_PKTTYPE = 0xFFFFF004  # SKF_AD_OFF (-0x1000) + SKF_AD_PKTTYPE (4): the ancillary packet type
 PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OUTGOING = 0, 1, 2, 4
 LD_ANC, LDH, LD, LDB = 0x20, 0x28, 0x20, 0x30  # ld [k] (word), ldh [k], ld [k], ldb [k] (absolute)
-JEQ, JGE = 0x15, 0x35
+LDH_IND, LDB_IND = 0x48, 0x50  # ldh [x + k], ldb [x + k]
+LDX_IMM = 0x01                 # ldx #k
+JEQ, JGE, JA = 0x15, 0x35, 0x05
+TAG_TPIDS = (C.ETH_VLAN, C.ETH_QINQ, 0x9100)
 RET = 0x06
 ACCEPT_ALL = 0x40000  # ret: the whole frame (up to 256 KiB)
 
-Insn = tuple[int, str | int, str | int, int]  # jumps: a label, or 0 for the next instruction
+Insn = tuple[int, str | int, str | int, int | str]  # jumps: a label, or 0 for the next instruction
 
 
 def assemble(program: list[Insn | str]) -> list[tuple[int, int, int, int]]:
-    """Labels are the strings in the list; each names the instruction after it."""
+    """Labels are the strings in the list; each names the instruction after it. An
+    unconditional jump (JA) takes its label in k."""
     labels: dict[str, int] = {}
     code: list[Insn] = []
     for item in program:
@@ -32,9 +36,10 @@ def assemble(program: list[Insn | str]) -> list[tuple[int, int, int, int]]:
         else:
             code.append(item)
     out = []
-    for index, (op, jt, jf, k) in enumerate(code):
-        jumps = [labels[j] - index - 1 if isinstance(j, str) else j for j in (jt, jf)]
-        out.append((op, jumps[0], jumps[1], k))
+    for index, insn in enumerate(code):
+        # a label becomes the number of instructions to skip to reach it
+        op, jt, jf, k = (labels[x] - index - 1 if isinstance(x, str) else x for x in insn)
+        out.append((op, jt, jf, k))
     return out
 
 
@@ -49,13 +54,26 @@ def attach(sock: socket.socket, program: list[Insn | str]) -> None:
 _END: list[Insn | str] = ["accept", (RET, 0, 0, ACCEPT_ALL), "drop", (RET, 0, 0, 0)]
 
 
+def _ethertype() -> list[Insn | str]:
+    """A := the ethertype after any VLAN tags still in the frame, X := their length (0, 4, 8).
+
+    The kernel takes a received frame's outer tag off into metadata before a packet socket
+    sees it, so a QinQ frame shows its inner tag here; up to two are skipped all the same."""
+    program: list[Insn | str] = [(LDX_IMM, 0, 0, 0), (LDH, 0, 0, 12)]
+    for depth in (1, 2):
+        program += [(JEQ, f"tag{depth}", 0, tpid) for tpid in TAG_TPIDS]
+        program += [(JA, 0, 0, "ethertype"), f"tag{depth}", (LDX_IMM, 0, 0, 4 * depth), (LDH_IND, 0, 0, 12)]
+    return program + ["ethertype"]
+
+
 def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:
-    """Received PPPoE frames (both ethertypes); with a MAC range, only frames to those MACs,
-    and no PADI or PADR, which only an AC needs (another host's flood stops here)."""
+    """Received PPPoE frames (both ethertypes, VLAN-tagged or not); with a MAC range, only
+    frames to those MACs, and no PADI or PADR, which only an AC needs (another host's flood
+    stops here)."""
     program: list[Insn | str] = [
         (LD_ANC, 0, 0, SKF_AD_PKTTYPE),
         (JEQ, "drop", 0, PACKET_OUTGOING),  # our own frames: reads need no source address
-        (LDH, 0, 0, 12),
+        *_ethertype(),
         (JEQ, "session", 0, C.ETH_SESSION),
         (JEQ, 0, "drop", C.ETH_DISCOVERY),
     ]
@@ -64,7 +82,7 @@ def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:
     high, low = struct.unpack("!HI", first_mac)
     end = low + count  # one past the last MAC's low 32 bits
     program += [
-        (LDB, 0, 0, 15),
+        (LDB_IND, 0, 0, 15),  # the discovery code, after the tags
         (JEQ, "drop", 0, C.PADI),
         (JEQ, "drop", 0, C.PADR),
         "session",
@@ -79,9 +97,9 @@ def pppoe(first_mac: bytes | None = None, count: int = 0) -> list[Insn | str]:
 
 
 def ac_stream(ethertype: int, packet_types: tuple[int, ...]) -> list[Insn | str]:
-    """Received frames of one ethertype and packet type(s): lets the AC read session frames,
-    unicast discovery and broadcast discovery from separate queues."""
+    """Received frames of one ethertype (VLAN-tagged or not) and packet type(s): lets the AC
+    read session frames, unicast discovery and broadcast discovery from separate queues."""
     program: list[Insn | str] = [(LD_ANC, 0, 0, SKF_AD_PKTTYPE)]
     program += [(JEQ, "type", 0, t) for t in packet_types]
-    program += [(RET, 0, 0, 0), "type", (LDH, 0, 0, 12), (JEQ, "accept", "drop", ethertype)]
+    program += [(RET, 0, 0, 0), "type", *_ethertype(), (JEQ, "accept", "drop", ethertype)]
     return program + _END

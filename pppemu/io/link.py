@@ -1,7 +1,6 @@
 """An AF_PACKET link on one interface, for both PPPoE ethertypes."""
 from __future__ import annotations
 
-import errno
 import fcntl
 import socket
 import struct
@@ -9,7 +8,7 @@ from dataclasses import dataclass
 
 from pppemu.errors import ConfigError
 from pppemu.io import bpf
-from pppemu.io.ring import RxRing
+from pppemu.io.ring import RxRing, frame_size_for
 from pppemu.wire import const as C
 
 ETH_P_ALL = 0x0003
@@ -37,6 +36,11 @@ def _interface_value(sock: socket.socket, iface: str, request: int, fmt: str) ->
     return struct.unpack_from("16x" + fmt, fcntl.ioctl(sock.fileno(), request, ifreq))[0]
 
 
+def _mtu_of(iface: str) -> int:
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0) as sock:
+        return _interface_value(sock, iface, SIOCGIFMTU, "i")
+
+
 def set_buffers(sock: socket.socket) -> None:
     """Large socket buffers: a burst of thousands of PADIs must not be dropped.
 
@@ -51,25 +55,28 @@ def set_buffers(sock: socket.socket) -> None:
 
 @dataclass(frozen=True)
 class Stream:
-    """One receive queue: a socket for one ethertype, filtered in the kernel."""
-    ethertype: int
+    """One receive queue: a socket filtered in the kernel, read through a ring.
+
+    Every stream takes all ethertypes (ETH_P_ALL) and leaves the choice to its filter: a
+    socket bound to one ethertype is served after the kernel has dropped a tagged frame's
+    VLAN tag for good, while an ETH_P_ALL one gets it in the ring's header."""
     program: list
     batch: int       # frames read per turn of the loop, so no queue starves the others
-    size: int        # the largest frame read whole
-    ring: bool = False  # read through a PACKET_MMAP ring: no system call per frame
+    ring_bytes: int  # room for a burst: what does not fit is dropped by the kernel
 
 
 # The AC's queues, most urgent first: held sessions (echoes, data) are served before the
 # unicast PADR/PADT of hosts we answered, and those before broadcast PADIs, which anyone
 # on the access network can send at line rate.
 AC_STREAMS = (
-    Stream(C.ETH_SESSION, bpf.ac_stream(C.ETH_SESSION, (bpf.PACKET_HOST,)), 1024, 65536),
-    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_HOST,)), 256, 4096),
-    Stream(C.ETH_DISCOVERY, bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 1024, 2048, ring=True),
+    Stream(bpf.ac_stream(C.ETH_SESSION, (bpf.PACKET_HOST,)), 1024, 16 << 20),
+    Stream(bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_HOST,)), 256, 4 << 20),
+    Stream(bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 1024, 8 << 20),
 )
 # One socket for both ethertypes keeps discovery and session frames in wire order
 # (a PADS and the LCP Configure-Request right behind it).
-HOST_STREAMS = (Stream(ETH_P_ALL, bpf.pppoe(), 256, 65536),)
+HOST_STREAMS = (Stream(bpf.pppoe(), 256, 16 << 20),)
+VLAN_ROOM = 8  # two VLAN tags beyond the interface's MTU and Ethernet header
 
 
 class PacketLink:
@@ -86,6 +93,7 @@ class PacketLink:
         self.rings: dict[socket.socket, RxRing] = {}
         self.send_errors = 0
         try:
+            self.mtu: int = _mtu_of(iface)
             for stream in streams:
                 # Protocol 0 until bind: no frame of any interface arrives before the filter
                 # and the ring are in place.
@@ -94,9 +102,8 @@ class PacketLink:
                 self.streams[sock] = stream
                 bpf.attach(sock, stream.program)
                 set_buffers(sock)
-                if stream.ring:
-                    self.rings[sock] = RxRing(sock)
-                sock.bind((iface, stream.ethertype))
+                self.rings[sock] = RxRing(sock, frame_size_for(self.mtu + 14 + VLAN_ROOM), stream.ring_bytes)
+                sock.bind((iface, ETH_P_ALL))
                 sock.setblocking(False)
         except PermissionError:
             self.close()
@@ -112,7 +119,6 @@ class PacketLink:
         if not _interface_value(self.sockets[0], iface, SIOCGIFFLAGS, "H") & IFF_UP:
             self.close()
             raise LinkError(f"interface {iface} is down (ip link set {iface} up)")
-        self.mtu: int = _interface_value(self.sockets[0], iface, SIOCGIFMTU, "i")
 
     def require_mtu(self, size: int, what: str) -> None:
         """Refuse to run if an Ethernet payload of `size` bytes (what `what` needs) cannot pass."""
@@ -127,23 +133,9 @@ class PacketLink:
             bpf.attach(sock, bpf.pppoe(first_mac, count))
 
     def recv_all(self, sock: socket.socket) -> list[bytes]:
-        """Frames waiting on the socket, up to its stream's batch (the filter dropped the rest)."""
-        stream = self.streams[sock]
-        ring = self.rings.get(sock)
-        if ring is not None:
-            return ring.read(stream.batch)
-        frames = []
-        recv, size = sock.recv, stream.size
-        for _ in range(stream.batch):
-            try:
-                frames.append(recv(size))
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno in (errno.ENETDOWN, errno.EINTR):
-                    break
-                raise
-        return frames
+        """Frames waiting on the socket, up to its stream's batch (the filter dropped the rest),
+        each as it was on the wire, VLAN tags included."""
+        return self.rings[sock].read(self.streams[sock].batch)
 
     def promiscuous(self) -> None:
         """Receive frames for MACs other than the interface's (emulated subscribers).

@@ -12,10 +12,12 @@ class SessionKey:
     the one `{n}` expands to); `mac` is the subscriber's MAC (the client's own, the AC's
     peer). The PPPoE session id is known only after discovery, so it rides along
     without taking part in equality: a key stays the same key once the id is known.
+    `vlan` is the subscriber's tag stack as people write it ("100.7"), "" untagged.
     """
     number: int
     mac: str
     session_id: int = field(default=0, compare=False)
+    vlan: str = field(default="", compare=False)
 
 
 @dataclass(slots=True)

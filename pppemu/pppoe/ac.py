@@ -21,10 +21,11 @@ from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
 from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.pool import AddressPool, PoolError, PrefixPool
 from pppemu.pppoe.session import PppoeSession
+from pppemu.pppoe.vlans import VlanFilter
 from pppemu.wire import const as C
 from pppemu.wire import icmp
 from pppemu.wire.dhcpv6 import duid_ll
-from pppemu.wire.ethernet import EthFrame, mac_str
+from pppemu.wire.ethernet import EthFrame, mac_str, vlan_key, vlan_label
 from pppemu.wire.pppoe import Discovery
 
 KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
@@ -64,6 +65,9 @@ class AcConfig:
     max_payload: int = C.PPPOE_MRU
     # Static addresses by line: Agent-Circuit-Id -> IPv4 address, outside the pool.
     line_addresses: tuple[tuple[str, str], ...] = ()
+    # The VLAN tag stacks served (each answered on its own stack); the default serves any,
+    # untagged included.
+    vlans: VlanFilter = field(default_factory=VlanFilter)
 
 
 class AcRole(Endpoint):
@@ -72,8 +76,8 @@ class AcRole(Endpoint):
 
     SIDE = "ac"
 
-    def __init__(self, config: AcConfig | None = None, secrets=None, rng: random.Random | None = None, vlans=()):
-        super().__init__(vlans)
+    def __init__(self, config: AcConfig | None = None, secrets=None, rng: random.Random | None = None):
+        super().__init__()
         self.config = config or AcConfig()
         self.rng = rng or random.SystemRandom()
         self.prefixes = PrefixPool(self.config.ra_prefix_pool, 64) if self.config.ra_prefix_pool else None
@@ -95,11 +99,13 @@ class AcRole(Endpoint):
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
         self.cookies: CookieJar[PppoeSession] = CookieJar(self.rng.randbytes(32))
         self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
-        self.sessions: dict[tuple[bytes, int], PppoeSession] = {}  # by (peer MAC, session id)
+        # by (tag stack without priority bits, peer MAC, session id): the same MAC on two
+        # lines is two subscribers
+        self.sessions: dict[tuple[bytes, bytes, int], PppoeSession] = {}
         self.by_address: dict[bytes, PppoeSession] = {}  # packed IPv4 -> session, for the data plane
         self.by_prefix6: dict[bytes, PppoeSession] = {}  # a /64's first 8 bytes -> session
         self.by_delegated: dict[int, PppoeSession] = {}  # a delegated prefix, as an int -> session
-        self.per_mac: dict[bytes, int] = {}
+        self.per_mac: dict[bytes, int] = {}  # tag stack + MAC -> sessions
         self.in_setup = 0  # sessions between PADR and IPCP up
         self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
         self.closing = False
@@ -109,13 +115,15 @@ class AcRole(Endpoint):
         return self.guard.admit(frame, now)  # a PADI/PADR over its rate is dropped undecoded
 
     # ---- discovery
-    def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
-        if pkt.code == C.PADI:
-            self._on_padi(eth, pkt, now)
+    def on_discovery(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
+        if not self.config.vlans.serves(tags):
+            self.counters["rx.vlan_not_served"] += 1
+        elif pkt.code == C.PADI:
+            self._on_padi(eth, tags, pkt, now)
         elif pkt.code == C.PADR and eth.dst == self.config.mac:
-            self._on_padr(eth, pkt, now)
+            self._on_padr(eth, tags, pkt, now)
         elif pkt.code == C.PADT and eth.dst == self.config.mac:
-            session = self.sessions.get((eth.src, pkt.session_id))
+            session = self.find_session(eth.src, eth.dst, tags, pkt.session_id)
             if session is not None:
                 session.padt_received(now, "PADT from the client")
         else:
@@ -139,19 +147,21 @@ class AcRole(Endpoint):
             return "too many sessions in setup"
         return None
 
-    def _on_padi(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+    def _on_padi(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
         if pkt.tag(C.TAG_SERVICE_NAME) is None or not self._service_ok(pkt):
             self.counters["padi.refused_service"] += 1
             return  # RFC 2516 5.2: an AC that cannot serve the request does not answer
         if self._full():
             self.counters["padi.refused_full"] += 1
             return
-        tags = self._base_tags(pkt)
-        offered = [s.encode() for s in self.config.services if s.encode() != tags[0][1]]
-        tags += [(C.TAG_SERVICE_NAME, s) for s in offered]
-        tags.append((C.TAG_AC_COOKIE, self.cookies.make(eth.src, pkt.tag(C.TAG_HOST_UNIQ), now)))
-        tags += echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
-        self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, tags))
+        offer = self._base_tags(pkt)
+        offered = [s.encode() for s in self.config.services if s.encode() != offer[0][1]]
+        offer += [(C.TAG_SERVICE_NAME, s) for s in offered]
+        # The cookie is good for this MAC on this tag stack only.
+        cookie = self.cookies.make(eth.src + vlan_key(tags), pkt.tag(C.TAG_HOST_UNIQ), now)
+        offer.append((C.TAG_AC_COOKIE, cookie))
+        offer += echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
+        self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, offer), tags)
 
     def _agreed_payload(self, pkt: Discovery) -> int | None:
         """RFC 4638: the payload above 1492 both ends can carry, if the host asked for one."""
@@ -165,9 +175,10 @@ class AcRole(Endpoint):
     def _max_payload_tag(payload: int | None) -> list[tuple[int, bytes]]:
         return [(C.TAG_PPP_MAX_PAYLOAD, payload.to_bytes(2, "big"))] if payload else []
 
-    def _on_padr(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+    def _on_padr(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
         peer, host_uniq, cookie = eth.src, pkt.tag(C.TAG_HOST_UNIQ), pkt.tag(C.TAG_AC_COOKIE)
-        epoch = self.cookies.epoch(peer, host_uniq, cookie, now)
+        line = vlan_key(tags)
+        epoch = self.cookies.epoch(peer + line, host_uniq, cookie, now)
         if cookie is None or epoch is None:
             self.counters["padr.bad_cookie"] += 1
             return
@@ -191,23 +202,23 @@ class AcRole(Endpoint):
         elif full:
             error = (C.TAG_AC_SYSTEM_ERROR, full.encode())
         elif self.config.max_sessions_per_mac and \
-                self.per_mac.get(peer, 0) >= self.config.max_sessions_per_mac:
+                self.per_mac.get(line + peer, 0) >= self.config.max_sessions_per_mac:
             error = (C.TAG_AC_SYSTEM_ERROR, b"too many sessions for this MAC")
-        session_id = None if error else self._allocate_id(peer)
+        session_id = None if error else self._allocate_id(line, peer)
         if session_id is None:
             error = error or (C.TAG_AC_SYSTEM_ERROR, b"no session id left for this MAC")
             self.counters["padr.refused"] += 1
-            tags = self._base_tags(pkt) + echo_tags(pkt) + [error]
-            self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, tags))
+            refusal = self._base_tags(pkt) + echo_tags(pkt) + [error]
+            self.send_discovery(self.config.mac, peer, Discovery(C.PADS, 0, refusal), tags)
             return
-        key = SessionKey(next(self._numbers), mac_str(peer), session_id)
-        session = PppoeSession(self, key, self.config.mac, peer, now, host_uniq=host_uniq)
+        key = SessionKey(next(self._numbers), mac_str(peer), session_id, vlan_label(tags))
+        session = PppoeSession(self, key, self.config.mac, peer, now, host_uniq=host_uniq, tags=tags)
         session.line_id = parse_line_id(pkt)
         if self.config.setup_timeout:
             session.setup_deadline = now + self.config.setup_timeout
-        self.sessions[(peer, session_id)] = session
+        self.sessions[(line, peer, session_id)] = session
         self.cookies.spend(cookie, epoch, session, now)
-        self.per_mac[peer] = self.per_mac.get(peer, 0) + 1
+        self.per_mac[line + peer] = self.per_mac.get(line + peer, 0) + 1
         self.in_setup += 1
         self._send_pads(session, pkt)
         self.emit(DiscoveryDone(session.key, session_id, mac_str(peer), self.config.ac_name))
@@ -220,7 +231,8 @@ class AcRole(Endpoint):
 
     def _send_pads(self, session: PppoeSession, pkt: Discovery) -> None:
         tags = self._base_tags(pkt) + echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
-        self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags))
+        self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags),
+                            session.tags)
 
     def _take_address(self, session: PppoeSession) -> str | None:
         """The peer authenticated: now it may have an address (None: none is left for it).
@@ -236,22 +248,23 @@ class AcRole(Endpoint):
             session.address = self.pool.allocate()
         return session.address
 
-    def _allocate_id(self, peer: bytes) -> int | None:
-        """An unpredictable free session id for this MAC (a blind PADT must guess it), or None."""
+    def _allocate_id(self, line: bytes, peer: bytes) -> int | None:
+        """An unpredictable free session id for this MAC on this line (a blind PADT must guess
+        it), or None."""
         for _ in range(ID_TRIES):
             sid = self.rng.randrange(1, 0xFFFF)
-            if (peer, sid) not in self.sessions:
+            if (line, peer, sid) not in self.sessions:
                 return sid
         start = self.rng.randrange(0xFFFE)  # nearly full: scan once, so allocation always ends
         for step in range(0xFFFE):
             sid = (start + step) % 0xFFFE + 1
-            if (peer, sid) not in self.sessions:
+            if (line, peer, sid) not in self.sessions:
                 return sid
         return None
 
     # ---- what the sessions ask of their endpoint
-    def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
-        return self.sessions.get((src, session_id)) if dst == self.config.mac else None
+    def find_session(self, src: bytes, dst: bytes, tags: bytes, session_id: int) -> PppoeSession | None:
+        return self.sessions.get((vlan_key(tags), src, session_id)) if dst == self.config.mac else None
 
     def session_up(self, session: PppoeSession) -> None:
         self.in_setup -= 1
@@ -331,14 +344,15 @@ class AcRole(Endpoint):
             packed = IPv4Address(session.address).packed
             if self.by_address.get(packed) is session:
                 del self.by_address[packed]
-        self.sessions.pop((session.peer_mac, session.session_id), None)
+        self.sessions.pop((session.vlan_key, session.peer_mac, session.session_id), None)
         if session.up_at is None:
             self.in_setup -= 1
-        left = self.per_mac.get(session.peer_mac, 1) - 1
+        line_mac = session.vlan_key + session.peer_mac
+        left = self.per_mac.get(line_mac, 1) - 1
         if left:
-            self.per_mac[session.peer_mac] = left
+            self.per_mac[line_mac] = left
         else:
-            self.per_mac.pop(session.peer_mac, None)
+            self.per_mac.pop(line_mac, None)
         session.retire()
         self.ended.append(session)
         self.counters["sessions.ended"] += 1

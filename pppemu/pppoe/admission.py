@@ -21,6 +21,7 @@ from array import array
 from collections import Counter
 
 from pppemu.wire import const as C
+from pppemu.wire.ethernet import tags_end
 
 MAC_BURST = 10            # discovery frames a MAC may send at once
 # MACs remembered as refused: 32 MiB, taken only once the budget first runs dry. A host
@@ -31,7 +32,6 @@ IDLE_MAC = 10.0           # seconds after which a quiet MAC's bucket is full aga
 MAX_TRACKED = 100_000     # per-MAC buckets kept at most (about 20 MiB)
 _SLOT_MASK = RETRY_SLOTS - 1
 _TAKEN = 1 << 48          # marks a used slot (MAC 00:00:00:00:00:00 is a MAC too)
-_VLAN_TPIDS = (b"\x81\x00", b"\x88\xa8", b"\x91\x00")
 
 
 class TokenBucket:
@@ -60,30 +60,29 @@ class DiscoveryGuard:
         self.overall = {C.PADI: TokenBucket(rate, burst), C.PADR: TokenBucket(rate, burst)}
         self._padi_bucket = self.overall[C.PADI]
         self._first_time_floor = burst / 2  # the half of the bucket kept for hosts that retry
-        self.per_mac: dict[bytes, TokenBucket] = {}
+        self.per_mac: dict[bytes, TokenBucket] = {}  # by MAC and tag stack
         self._refused: array | None = None
         self._sweep_at = 0.0
 
     def admit(self, frame: bytes, now: float) -> bool:
-        offset = 12
-        while frame[offset:offset + 2] in _VLAN_TPIDS:
-            offset += 4
+        offset = tags_end(frame)
         if frame[offset:offset + 2] != b"\x88\x63" or len(frame) < offset + 4:
             return True  # not discovery: not ours to judge
         code = frame[offset + 3]
         if code not in (C.PADI, C.PADR):
             return True  # PADT and strays: cheap, and handled on their merits
-        mac = frame[6:12]
+        # A host is its MAC on its line: the same MAC on two tag stacks is two hosts.
+        host = frame[6:12] if offset == 12 else frame[6:offset]
         # A MAC already over its own rate is refused before it can spend the overall
         # budget: one flooding host must not take every other host's PADOs.
-        known = self.per_mac.get(mac) if self.mac_rate else None
+        known = self.per_mac.get(host) if self.mac_rate else None
         if known is not None and not known.take(now):
             self._refuse_mac(code)
             return False
-        if code == C.PADI and self.rate and not self._padi(mac, now):
+        if code == C.PADI and self.rate and not self._padi(frame[6:12], now):
             self.counters["padi.rate_limited"] += 1
             return False
-        if self.mac_rate and known is None and not self._mac(mac, now):
+        if self.mac_rate and known is None and not self._mac(host, now):
             self._refuse_mac(code)
             return False
         return True
@@ -118,12 +117,12 @@ class DiscoveryGuard:
         refused[slot] = marked
         return False
 
-    def _mac(self, mac: bytes, now: float) -> bool:
-        bucket = self.per_mac.get(mac)
+    def _mac(self, host: bytes, now: float) -> bool:
+        bucket = self.per_mac.get(host)
         if bucket is None:
             if now >= self._sweep_at or len(self.per_mac) >= MAX_TRACKED:
                 self._sweep(now)
-            bucket = self.per_mac[mac] = TokenBucket(self.mac_rate, MAC_BURST)
+            bucket = self.per_mac[host] = TokenBucket(self.mac_rate, MAC_BURST)
         return bucket.take(now)
 
     def _sweep(self, now: float) -> None:

@@ -17,7 +17,7 @@ from pppemu.pppoe.discovery import DiscoveryClient, DiscoveryState, DiscoveryTim
 from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.session import PppoeSession
 from pppemu.wire import const as C
-from pppemu.wire.ethernet import EthFrame, mac_str
+from pppemu.wire.ethernet import EthFrame, mac_str, vlan_key, vlan_label
 from pppemu.wire.pppoe import Discovery
 
 KEEP_ENDED = 100_000  # ended sessions kept for the report when they are forgotten
@@ -49,28 +49,31 @@ class ClientRole(Endpoint):
 
     SIDE = "client"
 
-    def __init__(self, config: ClientConfig | None = None, rng: random.Random | None = None, vlans=()):
-        super().__init__(vlans)
+    def __init__(self, config: ClientConfig | None = None, rng: random.Random | None = None):
+        super().__init__()
         self.config = config or ClientConfig()
         self.rng = rng or random.SystemRandom()
         self.sessions: dict[int, PppoeSession] = {}  # by number, from 1
         # Discovery answers are matched by Host-Uniq (several sessions may share a MAC);
-        # session frames and PADT by (AC MAC, session id, our MAC).
+        # session frames and PADT by (tag stack, AC MAC, session id, our MAC).
         self.by_host_uniq: dict[bytes, PppoeSession] = {}
-        self.by_session: dict[tuple[bytes, int, bytes], PppoeSession] = {}
+        self.by_session: dict[tuple[bytes, bytes, int, bytes], PppoeSession] = {}
         self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # with forget_ended, the newest
         self._numbers = itertools.count(1)
         self._ppp_config: dict[int, PppConfig] = {}  # per-session credentials, when they differ
 
     def add_session(self, mac: bytes, now: float, *, username: str | None = None,
-                    password: str | None = None, extra_tags: tuple = (), start: bool = True) -> PppoeSession:
+                    password: str | None = None, extra_tags: tuple = (), start: bool = True,
+                    vlan_tags: bytes = b"") -> PppoeSession:
+        """A subscriber with this MAC, on this VLAN tag stack (as on the wire; b"": untagged)."""
         number = next(self._numbers)
         host_uniq = self.rng.randbytes(8)
-        session = PppoeSession(self, SessionKey(number, mac_str(mac)), mac, b"", now, host_uniq=host_uniq)
+        session = PppoeSession(self, SessionKey(number, mac_str(mac), vlan=vlan_label(vlan_tags)), mac, b"", now,
+                               host_uniq=host_uniq, tags=vlan_tags)
         session.started_at = None  # set when discovery starts
         config = self.config
         session.discovery = DiscoveryClient(
-            mac, host_uniq, lambda dst, pkt: self.send_discovery(mac, dst, pkt),
+            mac, host_uniq, lambda dst, pkt: self.send_discovery(mac, dst, pkt, vlan_tags),
             service_name=config.service_name, ac_name=config.ac_name, max_payload=config.max_payload,
             extra_tags=tuple(config.extra_tags) + tuple(extra_tags), timers=config.discovery)
         if username is not None or password is not None:
@@ -115,7 +118,7 @@ class ClientRole(Endpoint):
                                      max_mru=min(ppp_config.max_mru, C.PPPOE_MRU))
             self.emit(DiscoveryDone(replace(session.key, session_id=d.session_id), d.session_id,
                                     mac_str(d.ac_mac), d.ac_name))
-            self.by_session[(d.ac_mac, d.session_id, session.local_mac)] = session
+            self.by_session[(session.vlan_key, d.ac_mac, d.session_id, session.local_mac)] = session
             session.open_ppp(now, ppp_config, self.rng)
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:
@@ -144,7 +147,7 @@ class ClientRole(Endpoint):
         self.schedule(session)
 
     def session_ended(self, session: PppoeSession) -> None:
-        self.by_session.pop((session.peer_mac, session.session_id, session.local_mac), None)
+        self.by_session.pop((session.vlan_key, session.peer_mac, session.session_id, session.local_mac), None)
         self.by_host_uniq.pop(session.host_uniq or b"", None)
         if self.config.forget_ended:
             self.sessions.pop(session.key.number, None)
@@ -158,20 +161,25 @@ class ClientRole(Endpoint):
         assert session.discovery is not None
         return session.discovery.padt()
 
-    def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
-        return self.by_session.get((src, session_id, dst))
+    def find_session(self, src: bytes, dst: bytes, tags: bytes, session_id: int) -> PppoeSession | None:
+        return self.by_session.get((vlan_key(tags), src, session_id, dst))
 
     def send_packet(self, session: PppoeSession, protocol: int, data: bytes) -> bool:
         return session.ppp is not None and session.ppp.send_packet(protocol, data)
 
     # ---- frames in
-    def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+    def on_discovery(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
         if pkt.code == C.PADT:
-            session = self.by_session.get((eth.src, pkt.session_id, eth.dst))
+            session = self.find_session(eth.src, eth.dst, tags, pkt.session_id)
         else:
             session = self.by_host_uniq.get(pkt.tag(C.TAG_HOST_UNIQ) or b"")
             if session is not None and session.local_mac != eth.dst:
                 session = None
+            elif session is not None and session.vlan_key != vlan_key(tags):
+                # An AC answering on another tag stack than the subscriber's line is broken;
+                # load testers that match by MAC alone would not notice.
+                self.counters["rx.wrong_vlan"] += 1
+                return
         if session is None or session.gone:
             self.counters["rx.unmatched"] += 1
             return

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pppemu.ppp.events import Event, Ipv6Configured
 from pppemu.wire import const as C
 from pppemu.wire.errors import DecodeError
-from pppemu.wire.ethernet import EthFrame, decode_eth, encode_eth
+from pppemu.wire.ethernet import TAG_TPIDS, EthFrame, decode_eth, tags_end
 from pppemu.wire.pppoe import Discovery, decode_discovery, decode_ppp, decode_session, encode_discovery
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pppemu")
 _SESSION_HDR = struct.Struct("!HBBHHH")  # ethertype, ver/type, code, session id, length, protocol
 _SESSION_PREFIX = b"\x88\x64\x11\x00"   # session ethertype, ver/type 1/1, code 0
+_DISCOVERY_TYPE = C.ETH_DISCOVERY.to_bytes(2, "big")
 _TX_KEYS = {p: "tx." + name for p, name in C.PROTO_NAMES.items()}
 _RX_KEYS = {0x21: "rx.IPv4", 0x57: "rx.IPv6"}
 
@@ -55,14 +56,12 @@ class Endpoint:
 
     SIDE = ""  # "client" or "ac"
 
-    def __init__(self, vlans: tuple[tuple[int, int], ...] = ()):
-        self.vlans = vlans
+    def __init__(self) -> None:
         self.outbox: list[bytes] = []
         self.events: deque[Event] = deque()
         self.counters: Counter[str] = Counter()
         self.sessions: dict[Any, PppoeSession] = {}  # each role keys them its own way
         self._heap: list[tuple[float, int, HeapTimer]] = []
-        self._tags = b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in vlans)
         # Where IP packets go when set (a TUN device); otherwise they become Packet events.
         self.data_sink: Callable[[Any, int, bytes], None] | None = None
         self._seq = itertools.count()
@@ -78,13 +77,14 @@ class Endpoint:
     def emit(self, event: Event) -> None:
         self.events.append(event)
 
-    def send_discovery(self, src: bytes, dst: bytes, pkt: Discovery) -> None:
+    # `tags`: the VLAN tag stack the frame goes out with, as bytes on the wire (b"": untagged)
+    def send_discovery(self, src: bytes, dst: bytes, pkt: Discovery, tags: bytes = b"") -> None:
         self.counters["tx." + pkt.name] += 1
-        self.outbox.append(encode_eth(EthFrame(dst, src, C.ETH_DISCOVERY, encode_discovery(pkt), self.vlans)))
+        self.outbox.append(dst + src + tags + _DISCOVERY_TYPE + encode_discovery(pkt))
 
-    def send_session(self, src: bytes, dst: bytes, session_id: int, protocol: int, info: bytes) -> None:
+    def send_session(self, src: bytes, dst: bytes, tags: bytes, session_id: int, protocol: int, info: bytes) -> None:
         self.counters[_TX_KEYS.get(protocol, "tx.other")] += 1
-        self.outbox.append(dst + src + self._tags + _SESSION_HDR.pack(
+        self.outbox.append(dst + src + tags + _SESSION_HDR.pack(
             C.ETH_SESSION, 0x11, 0, session_id, len(info) + 2, protocol) + info)
 
     # ---- input
@@ -97,27 +97,30 @@ class Endpoint:
         return True
 
     def handle(self, frame: bytes, now: float) -> None:
-        # Fast path for the data plane: an untagged session frame carrying IPv4/IPv6,
-        # looked up and handed on without building any objects.
-        if frame[12:16] == _SESSION_PREFIX and len(frame) >= 22 and frame[20] == 0 and frame[21] in (0x21, 0x57):
-            length = (frame[18] << 8) | frame[19]
-            if 2 <= length <= len(frame) - 20:
-                protocol = frame[21]
+        # Fast path for the data plane: a session frame carrying IPv4/IPv6, looked up and
+        # handed on without building any objects. VLAN tags (if any) sit before the ethertype.
+        end = 12 if frame[12:14] not in TAG_TPIDS else tags_end(frame)
+        if frame[end:end + 4] == _SESSION_PREFIX and len(frame) >= end + 10 and frame[end + 8] == 0 \
+                and frame[end + 9] in (0x21, 0x57):
+            length = (frame[end + 6] << 8) | frame[end + 7]
+            if 2 <= length <= len(frame) - end - 8:
+                protocol = frame[end + 9]
                 self.counters[_RX_KEYS[protocol]] += 1
-                self.on_data(frame[6:12], frame[0:6], (frame[16] << 8) | frame[17], protocol,
-                             frame[22:20 + length], now)
+                self.on_data(frame[6:12], frame[0:6], frame[12:end], (frame[end + 4] << 8) | frame[end + 5],
+                             protocol, frame[end + 10:end + 8 + length], now)
                 return
         try:
             eth = decode_eth(frame)
+            tags = frame[12:end]
             if eth.ethertype == C.ETH_DISCOVERY:
                 pkt = decode_discovery(eth.payload)
                 self.counters["rx." + pkt.name] += 1
-                self.on_discovery(eth, pkt, now)
+                self.on_discovery(eth, tags, pkt, now)
             elif eth.ethertype == C.ETH_SESSION:
                 session_id, ppp = decode_session(eth.payload)
                 protocol, info = decode_ppp(ppp)
                 self.counters["rx." + C.PROTO_NAMES.get(protocol, "other")] += 1
-                self.on_session(eth, session_id, protocol, info, now)
+                self.on_session(eth, tags, session_id, protocol, info, now)
         except DecodeError as exc:
             self.counters["bad_frames"] += 1
             log.debug("dropped a malformed frame: %s", exc)
@@ -126,27 +129,30 @@ class Endpoint:
             self.counters["internal_errors"] += 1
             log.exception("internal error while handling a frame; frame dropped")
 
-    def on_discovery(self, eth: EthFrame, pkt: Discovery, now: float) -> None:
+    # `tags`: the VLAN tag stack the frame came with (b"": untagged), as on the wire
+    def on_discovery(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
         raise NotImplementedError
 
-    def on_session(self, eth: EthFrame, session_id: int, protocol: int, info: bytes, now: float) -> None:
-        session = self.find_session(eth.src, eth.dst, session_id)
+    def on_session(self, eth: EthFrame, tags: bytes, session_id: int, protocol: int, info: bytes,
+                   now: float) -> None:
+        session = self.find_session(eth.src, eth.dst, tags, session_id)
         if session is None or session.ppp is None:
             self.counters["rx.unmatched"] += 1
             return
         session.ppp.receive(protocol, info, now)
         self.schedule(session)
 
-    def on_data(self, src: bytes, dst: bytes, session_id: int, protocol: int, packet: bytes, now: float) -> None:
-        self.deliver(self.find_session(src, dst, session_id), protocol, packet, now)
+    def on_data(self, src: bytes, dst: bytes, tags: bytes, session_id: int, protocol: int, packet: bytes,
+                now: float) -> None:
+        self.deliver(self.find_session(src, dst, tags, session_id), protocol, packet, now)
 
     def every_session(self) -> list[PppoeSession]:
         """The sessions a report covers."""
         return list(self.sessions.values())
 
     # ---- what each role decides
-    def find_session(self, src: bytes, dst: bytes, session_id: int) -> PppoeSession | None:
-        """The session a frame from src to dst with this session id belongs to."""
+    def find_session(self, src: bytes, dst: bytes, tags: bytes, session_id: int) -> PppoeSession | None:
+        """The session a frame from src to dst, on this tag stack, with this session id belongs to."""
         raise NotImplementedError
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:

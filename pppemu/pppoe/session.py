@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pppemu.ipv6.dhcp_client import Dhcpv6Client
@@ -18,6 +19,7 @@ from pppemu.ipv6.router import Ipv6Router
 from pppemu.ppp.events import Dhcpv6Bound, Event, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.ppp.session import PppConfig, PppSession, retransmissions
 from pppemu.wire import const as C
+from pppemu.wire.ethernet import vlan_key
 
 if TYPE_CHECKING:
     from pppemu.pppoe.discovery import DiscoveryClient
@@ -26,9 +28,11 @@ if TYPE_CHECKING:
 
 class PppoeSession:
     def __init__(self, endpoint: Endpoint, key: SessionKey, local_mac: bytes, peer_mac: bytes, now: float,
-                 host_uniq: bytes | None = None):
+                 host_uniq: bytes | None = None, tags: bytes = b""):
         self.endpoint, self.key = endpoint, key
         self.local_mac, self.peer_mac, self.host_uniq = local_mac, peer_mac, host_uniq
+        self.tags = tags  # the VLAN tag stack every frame of the session goes out with
+        self.vlan_key = vlan_key(tags)  # the same without priority bits: part of the session's key
         self.session_id = key.session_id
         self.ppp: PppSession | None = None
         self.discovery: DiscoveryClient | None = None  # the client's, until the PADS
@@ -106,7 +110,7 @@ class PppoeSession:
     # ---- PPP on top
     def open_ppp(self, now: float, config: PppConfig, rng: random.Random, assign_ip=None) -> PppSession:
         """The PPPoE session exists (PADS sent or received): start LCP."""
-        self.key = SessionKey(self.key.number, self.key.mac, self.session_id)
+        self.key = replace(self.key, session_id=self.session_id)
         self.ppp = PppSession(self.key, config, self.send_ppp, self.on_event, rng, assign_ip=assign_ip)
         self.ppp.open(now)
         return self.ppp
@@ -123,7 +127,7 @@ class PppoeSession:
         return [above for above in (self.ipv6, self.dhcp6) if above is not None]
 
     def send_ppp(self, protocol: int, info: bytes) -> None:
-        self.endpoint.send_session(self.local_mac, self.peer_mac, self.session_id, protocol, info)
+        self.endpoint.send_session(self.local_mac, self.peer_mac, self.tags, self.session_id, protocol, info)
 
     def on_event(self, event: Event) -> None:
         assert self.ppp is not None
@@ -183,7 +187,7 @@ class PppoeSession:
         self.gone = True
         self.down_reason = reason
         if self.session_id and not self.peer_padt:
-            self.endpoint.send_discovery(self.local_mac, self.peer_mac, self.endpoint.padt_for(self))
+            self.endpoint.send_discovery(self.local_mac, self.peer_mac, self.endpoint.padt_for(self), self.tags)
         self.endpoint.session_ended(self)
         if emit:
             self.endpoint.emit(SessionDown(self.key, reason))

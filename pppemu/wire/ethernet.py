@@ -9,6 +9,7 @@ from pppemu.wire.errors import DecodeError
 
 BROADCAST = b"\xff" * 6
 _TAG_TPIDS = (ETH_VLAN, ETH_QINQ, 0x9100)
+TAG_TPIDS = tuple(t.to_bytes(2, "big") for t in _TAG_TPIDS)  # as they sit in a frame
 _HDR = struct.Struct("!6s6sH")
 
 
@@ -22,8 +23,7 @@ class EthFrame:
 
 
 def encode_eth(frame: EthFrame) -> bytes:
-    tags = b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in frame.vlans)
-    return frame.dst + frame.src + tags + struct.pack("!H", frame.ethertype) + frame.payload
+    return frame.dst + frame.src + encode_tags(frame.vlans) + struct.pack("!H", frame.ethertype) + frame.payload
 
 
 def decode_eth(data: bytes) -> EthFrame:
@@ -40,6 +40,40 @@ def decode_eth(data: bytes) -> EthFrame:
         ethertype = inner
         offset += 4
     return EthFrame(dst, src, ethertype, bytes(data[offset:]), tuple(vlans))
+
+
+def tags_end(frame: bytes) -> int:
+    """Where the ethertype of a frame begins: 12, plus 4 for each VLAN tag (at most two)."""
+    end = 12
+    while frame[end:end + 2] in TAG_TPIDS and end < 20:
+        end += 4
+    return end
+
+
+def encode_tags(stack: tuple[tuple[int, int], ...]) -> bytes:
+    """(TPID, TCI) pairs, outermost first, as the bytes they are in a frame."""
+    return b"".join(struct.pack("!HH", tpid, tci) for tpid, tci in stack)
+
+
+def vlan_key(tags: bytes) -> bytes:
+    """A tag stack without its priority and DEI bits: what tells one subscriber's line from
+    another's (a CPE may send control and data at different priorities)."""
+    if not tags or not any(tags[i] & 0xF0 for i in range(2, len(tags), 4)):
+        return tags
+    key = bytearray(tags)
+    for i in range(2, len(key), 4):
+        key[i] &= 0x0F
+    return bytes(key)
+
+
+def vlan_ids(tags: bytes) -> tuple[int, ...]:
+    """The VLAN ids of a tag stack, outermost first."""
+    return tuple(((tags[i] & 0x0F) << 8) | tags[i + 1] for i in range(2, len(tags), 4))
+
+
+def vlan_label(tags: bytes) -> str:
+    """A tag stack as people write it: "100.7" (S-VLAN.C-VLAN), "" untagged."""
+    return ".".join(str(vid) for vid in vlan_ids(tags))
 
 
 def mac_str(mac: bytes) -> str:
