@@ -106,6 +106,17 @@ def run(args):
     (["--ipv6-by-kernel", "--ipv6", "--tun", "ppp0", "--dhcpv6", "pd"], "--ipv6-by-kernel"),
     (["--report", "/proc/r.json"], "--report"),
     (["--pcap", "/proc/c.pcap"], "--pcap"),
+    (["--inner-vlan", "7"], "--outer-vlan"),
+    (["--outer-vlan", "0"], "--outer-vlan"),
+    (["--outer-vlan", "4095"], "--outer-vlan"),
+    (["--outer-vlan", "100-99"], "--outer-vlan"),
+    (["--outer-vlan", "ten"], "--outer-vlan"),
+    (["--outer-vlan", "100", "--inner-vlan", "1-"], "--inner-vlan"),
+    (["--outer-vlan", "100-101", "--vlan-mode", "N:1"], "N:1"),
+    (["--outer-vlan", "100", "--inner-vlan", "1-10", "--sessions", "11"], "1:1"),
+    (["--outer-vlan", "100", "--vlan-priority", "8"], "--vlan-priority"),
+    (["--outer-vlan", "100", "--vlan-tpid", "0x8000"], "--vlan-tpid"),
+    (["--outer-vlan", "100", "--vlan-mode", "2:1"], "--vlan-mode"),
 ])
 def test_client_refuses(extra, named):
     code, output = run(CLIENT + extra)
@@ -157,6 +168,8 @@ def test_client_refuses(extra, named):
     (["--ipv6", "--ra-prefix-pool", "2001:db8::/72"], "--ra-prefix-pool"),
     (["--ipv6", "--pd-pool", "ff00::/8"], "--pd-pool"),
     (["--ipv6", "--dns6", "fe80::1"], "--dns6"),
+    (["--outer-vlan", "5000"], "--outer-vlan"),
+    (["--inner-vlan", "1-x"], "--inner-vlan"),
 ])
 def test_ac_refuses(extra, named):
     code, output = run(AC + extra)

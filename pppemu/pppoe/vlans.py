@@ -29,9 +29,9 @@ class VlanMode(StrEnum):
 
 def parse_vid_range(text: str, option: str = "VLAN") -> VidRange:
     """"100" or "100-199": VLAN ids from 1 to 4094."""
-    first, _, last = text.strip().partition("-")
+    first, dash, last = text.strip().partition("-")
     try:
-        low, high = int(first), int(last or first)
+        low, high = int(first), int(last if dash else first)
     except ValueError:
         raise VlanError(f"{option} {text!r}: give a VLAN id or a range such as 100-199") from None
     if not VID_MIN <= low <= high <= VID_MAX:
