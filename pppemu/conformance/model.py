@@ -2,11 +2,11 @@
 the negotiations it takes part in. Only what a rule needs; everything keyed, nothing scanned."""
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from pppemu.wire import mac_str
-from pppemu.wire.const import PROTO_LCP
+from pppemu.wire.const import PROTO_LCP, TAG_HOST_UNIQ, TAG_RELAY_SESSION_ID
 
 CLIENT = "client"
 AC = "ac"
@@ -29,23 +29,115 @@ class Sent:
     """One discovery packet as sent: its tags and the frame it came in."""
     frame: Frame
     tags: list[tuple[int, bytes]]
+    # Its Relay-Session-Id was added by an agent between the capture point and the AC: a PADO whose
+    # tag the host's PADI did not carry, or the host's PADR echoing such a PADO's (RFC 2516 Appendix A).
+    relay_added: bool = False
 
     def values(self, tag_type: int) -> list[bytes]:
         return [v for t, v in self.tags if t == tag_type]
+
+    def first(self, tag_type: int) -> bytes | None:
+        for t, v in self.tags:
+            if t == tag_type:
+                return v
+        return None
+
+    def identity(self) -> tuple[bytes | None, bytes | None]:
+        """What ties a discovery answer to its request: Host-Uniq (the host's own) and
+        Relay-Session-Id (an agent's, naming the host behind it)."""
+        return self.first(TAG_HOST_UNIQ), self.first(TAG_RELAY_SESSION_ID)
+
+
+IDENTITIES = 32    # (Host-Uniq, Relay-Session-Id) pairs remembered per host and table
+PER_IDENTITY = 4   # packets remembered per pair: retransmissions, PADOs with cookies of their own
+FORGET_WINDOW = 30.0  # seconds after which an answer to a forgotten request is no longer expected
+ACS_PER_HOST = 16  # AC MACs whose PADOs / PADRs are remembered per host
+
+
+class Recent:
+    """A host's recent discovery packets of one kind, keyed by what ties answers to them.
+
+    Bounded: past IDENTITIES pairs the least recently seen is forgotten, and for FORGET_WINDOW
+    seconds after the packets forgotten were sent only an answer with exactly the same pair is
+    matched, since a looser match might pick another request than the one answered."""
+    __slots__ = ("by_id", "forgot_ts")
+
+    def __init__(self) -> None:
+        self.by_id: OrderedDict[tuple[bytes | None, bytes | None], deque[Sent]] = OrderedDict()
+        self.forgot_ts: float | None = None  # when the latest of the packets forgotten was sent
+
+    def __bool__(self) -> bool:
+        return bool(self.by_id)
+
+    def add(self, sent: Sent) -> None:
+        key = sent.identity()
+        recent = self.by_id.get(key)
+        if recent is None:
+            if len(self.by_id) >= IDENTITIES:
+                _, old = self.by_id.popitem(last=False)
+                ts = old[-1].frame.ts
+                self.forgot_ts = ts if self.forgot_ts is None else max(self.forgot_ts, ts)
+            recent = self.by_id[key] = deque(maxlen=PER_IDENTITY)
+        else:
+            self.by_id.move_to_end(key)
+        recent.append(sent)
+
+    def newest(self, uniq: bytes | None = None) -> Sent | None:
+        """The latest packet, or the latest with this Host-Uniq."""
+        for key in reversed(self.by_id):
+            if uniq is None or key[0] == uniq:
+                return self.by_id[key][-1]
+        return None
+
+    def match(self, answer: Sent, tie: int | None = None) -> Sent | None:
+        """The packet `answer` answers, or None when it cannot be told.
+
+        The same Host-Uniq and Relay-Session-Id first; otherwise, while nothing recent was forgotten,
+        the one pair with the answer's Host-Uniq, else with its Relay-Session-Id, else the only pair
+        there is (an answer that changed or dropped a tag still answers something, and is judged).
+        Among the packets of a pair, the latest one whose `tie` tag (the AC-Cookie, for a PADR)
+        equals the answer's."""
+        uniq, relay = answer.identity()
+        recent = self.by_id.get((uniq, relay))
+        if recent is None:
+            if self.forgot_ts is not None and answer.frame.ts - self.forgot_ts < FORGET_WINDOW:
+                return None
+            keys = list(self.by_id)
+            if uniq is not None and any(k[0] == uniq for k in keys):
+                keys = [k for k in keys if k[0] == uniq]
+            elif relay is not None and any(k[1] == relay for k in keys):
+                keys = [k for k in keys if k[1] == relay]
+            if len(keys) != 1:
+                return None  # several requests it might answer: none is judged
+            recent = self.by_id[keys[0]]
+        if tie is None:
+            return recent[-1]
+        wanted = answer.first(tie)
+        for sent in reversed(recent):
+            if sent.first(tie) == wanted:
+                return sent
+        # The one it echoes may be among those dropped: judge only when none can have been.
+        return recent[-1] if len(recent) < PER_IDENTITY else None
 
 
 @dataclass(slots=True)
 class Host:
     """Discovery as seen for one host MAC on one VLAN stack."""
-    padis: deque = field(default_factory=lambda: deque(maxlen=8))  # recent PADIs (Sent)
-    pados: dict = field(default_factory=dict)   # AC MAC -> deque of its recent PADOs (Sent) to this host
-    padrs: dict = field(default_factory=dict)   # AC MAC -> deque of this host's recent PADRs (Sent) to it
+    padis: Recent = field(default_factory=Recent)  # its recent PADIs
+    pados: dict = field(default_factory=dict)   # AC MAC -> Recent PADOs of that AC to this host
+    padrs: dict = field(default_factory=dict)   # AC MAC -> Recent PADRs of this host to that AC
+    forgot_ac: bool = False  # an AC MAC was dropped from pados or padrs past ACS_PER_HOST
 
     def add(self, table: dict, ac: bytes, sent: Sent) -> None:
         recent = table.get(ac)
         if recent is None:
-            recent = table[ac] = deque(maxlen=8)
-        recent.append(sent)
+            if len(table) >= ACS_PER_HOST:
+                table.pop(next(iter(table)))
+                self.forgot_ac = True
+            recent = table[ac] = Recent()
+        elif next(reversed(table)) != ac:
+            table[ac] = table.pop(ac)  # the least recently used AC goes first
+        recent.add(sent)
 
 
 class Negotiation:

@@ -198,7 +198,7 @@ def _padi(chk: Checker, f: Frame, sid: int, length: int, sent: Sent, label: str)
     rfc4638.request(chk, sent, label, "PADI")
     chk.learn_role(f.src, CLIENT)
     vlan.learn(chk, f)
-    chk.host(f.vlan, f.src).padis.append(sent)
+    chk.host(f.vlan, f.src).padis.add(sent)
 
 
 def _echoed(chk: Checker, rule_id: str, what: str, tag: int, request: Sent, answer: Sent, label: str, side: str,
@@ -221,7 +221,7 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     if names != 1:
         chk.report(PADO_AC_NAME, n, label, AC, f"PADO carries {names} AC-Name tags")
     host = chk.hosts.get((f.vlan, f.dst))
-    padi = _matching(host.padis, sent) if host else None
+    padi = host.padis.match(sent) if host else None
     services = sent.values(TAG_SERVICE_NAME)
     if not services:
         chk.report(PADO_SERVICE, n, label, AC, "PADO carries no Service-Name")
@@ -233,22 +233,14 @@ def _pado(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     if padi is not None:
         _echoed(chk, PADO_HOST_UNIQ, "Host-Uniq", TAG_HOST_UNIQ, padi, sent, label, AC, ("PADI", "PADO"))
         _echoed(chk, PADO_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padi, sent, label, AC, ("PADI", "PADO"))
+        relay = sent.first(TAG_RELAY_SESSION_ID)
+        # A tag the PADI did not carry: an agent relaying between this capture point and the AC put
+        # it there on its way back to the host, and takes it off the PADS again (RFC 2516 Appendix A).
+        sent.relay_added = relay is not None and relay not in padi.values(TAG_RELAY_SESSION_ID)
     rfc4638.reply(chk, padi, sent, label, ("PADI", "PADO"))
     chk.learn_role(f.src, AC)
     host = chk.host(f.vlan, f.dst)
     host.add(host.pados, f.src, sent)
-
-
-def _matching(recent, answer: Sent) -> Sent | None:
-    """The packet `answer` answers: the latest with the same Host-Uniq, else the latest."""
-    if not recent:
-        return None
-    uniq = answer.values(TAG_HOST_UNIQ)
-    if uniq:
-        for sent in reversed(recent):
-            if sent.values(TAG_HOST_UNIQ)[:1] == uniq[:1]:
-                return sent
-    return recent[-1]
 
 
 def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
@@ -261,7 +253,8 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
     if services != 1:
         chk.report(PADR_SERVICE, n, label, CLIENT, f"PADR carries {services} Service-Name tags")
     host = chk.host(f.vlan, f.src)
-    pado = _matching(host.pados.get(f.dst), sent)
+    pados = host.pados.get(f.dst)
+    pado = pados.match(sent, TAG_AC_COOKIE) if pados else None
     if pado is not None:
         cookie = pado.values(TAG_AC_COOKIE)
         got = sent.values(TAG_AC_COOKIE)
@@ -273,6 +266,7 @@ def _padr(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         if wanted and (not got or got[0] != wanted[0]):
             chk.report(PADR_RELAY, (pado.frame.number, f.number), label, CLIENT,
                        f"PADR {'omits' if not got else 'changes'} the Relay-Session-Id of the PADO")
+        sent.relay_added = pado.relay_added and sent.first(TAG_RELAY_SESSION_ID) == pado.first(TAG_RELAY_SESSION_ID)
     rfc4638.request(chk, sent, label, "PADR")
     chk.learn_role(f.src, CLIENT)
     vlan.learn(chk, f)
@@ -296,12 +290,17 @@ def _pads(chk: Checker, f: Frame, sid: int, sent: Sent, label: str) -> None:
         if services != 1:
             chk.report(PADS_SERVICE, n, label, AC, f"PADS carries {services} Service-Name tags")
     host = chk.hosts.get((f.vlan, f.dst))
-    padr = _matching(host.padrs.get(f.src), sent) if host else None
-    if padr is None:
+    padrs = host.padrs.get(f.src) if host else None
+    padr = padrs.match(sent) if padrs else None
+    if not padrs and not (host and host.forgot_ac):
         chk.report(PADS_UNSOLICITED, n, label, AC, "PADS without a PADR from that host to this AC")
-    else:
+    elif padr is not None:  # judged against the PADR it answers, when that can be told
         _echoed(chk, PADS_HOST_UNIQ, "Host-Uniq", TAG_HOST_UNIQ, padr, sent, label, AC, ("PADR", "PADS"))
-        _echoed(chk, PADS_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padr, sent, label, AC, ("PADR", "PADS"))
+        if not (padr.relay_added and sent.first(TAG_RELAY_SESSION_ID) is None):
+            # Not when the agent that added the tag on the host's side of it took it off again: the
+            # AC never saw that tag, and RFC 2516 binds only a Host or an AC to echo it.
+            _echoed(chk, PADS_RELAY, "Relay-Session-Id", TAG_RELAY_SESSION_ID, padr, sent, label, AC,
+                    ("PADR", "PADS"))
     max_payload = rfc4638.reply(chk, padr, sent, label, ("PADR", "PADS"))
     chk.learn_role(f.src, AC)
     chk.pending.pop((f.vlan, f.dst, f.src), None)

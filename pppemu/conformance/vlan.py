@@ -55,11 +55,8 @@ def _request(host: Host | None, code: int, ac: bytes, uniq: list[bytes]) -> Sent
     with the answer's Host-Uniq when it carries one, since that is what ties them together."""
     if host is None:
         return None
-    recent = host.padis if code == PADO else host.padrs.get(ac, ())
-    for sent in reversed(recent):
-        if not uniq or sent.values(TAG_HOST_UNIQ)[:1] == uniq:
-            return sent
-    return None
+    recent = host.padis if code == PADO else host.padrs.get(ac)
+    return recent.newest(uniq[0] if uniq else None) if recent else None
 
 
 def session_elsewhere(chk: Checker, f: Frame, sid: int, what: str) -> Session | None:
