@@ -34,6 +34,17 @@ def test_sessions_come_up_with_distinct_addresses_and_return_them(auth, count):
     assert not pair.ac.sessions and pair.client.all_gone
 
 
+@pytest.mark.parametrize("keep", [0, 3])
+def test_an_ac_keeps_as_many_ended_sessions_as_asked_and_counts_them_all(keep):
+    pair = Pair(ac={"keep_ended": keep})
+    pair.add(5)
+    pair.advance(3)
+    pair.client.close(pair.now)
+    pair.advance(5)
+    assert not pair.ac.sessions and len(pair.ac.ended) == keep
+    assert pair.ac.counters["sessions.ended"] == 5 and len(pair.ac.every_session()) == keep
+
+
 def clean_transcript_length():
     pair = Pair()
     pair.add(1)

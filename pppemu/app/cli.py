@@ -406,6 +406,9 @@ def ac(
         "its subscribers."))] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=(
         "No line per session event (for thousands); a status line every 10 s instead."))] = False,
+    keep_ended: Annotated[int, typer.Option(min=0, max=10_000_000, help=(
+        "Ended sessions kept for the JSON report, the newest (about 1.8 KiB each); older ones are only "
+        "counted. 0 for soak runs: memory comes back when the sessions go."))] = AC.keep_ended,
     report: Report = None,
     pcap: Pcap = None,
     conformance: Conformance = False,
@@ -458,7 +461,7 @@ def ac(
                       discovery_rate=discovery_rate, mac_discovery_rate=mac_discovery_rate,
                       ra_prefix_pool=ra_prefix_pool, dns6=tuple(check_ip6(d, "--dns6") for d in dns6),
                       ra_interval=ra_interval, pd_pool=pd_pool, pd_length=pd_length,
-                      line_addresses=lines, vlans=served)
+                      line_addresses=lines, vlans=served, keep_ended=keep_ended)
     plan = run_ac.AcRun(iface=iface, secrets_file=secrets, user=user, password=password, tun=tun,
                         outputs=Outputs(report=report, pcap=pcap, verbose=verbose, conformance=conformance,
                                         quiet=quiet))

@@ -28,7 +28,6 @@ from pppemu.wire.dhcpv6 import duid_ll
 from pppemu.wire.ethernet import EthFrame, mac_str, vlan_key, vlan_label
 from pppemu.wire.pppoe import Discovery
 
-KEEP_ENDED = 100_000  # ended sessions kept for the report; older ones only count
 ID_TRIES = 16         # random session ids tried before a scan for a free one
 
 
@@ -65,6 +64,8 @@ class AcConfig:
     max_payload: int = C.PPPOE_MRU
     # Static addresses by line: Agent-Circuit-Id -> IPv4 address, outside the pool.
     line_addresses: tuple[tuple[str, str], ...] = ()
+    # Ended sessions kept for the report (about 1.8 KiB each); older ones are only counted.
+    keep_ended: int = 100_000
     # The VLAN tag stacks served (each answered on its own stack); the default serves any,
     # untagged included.
     vlans: VlanFilter = field(default_factory=VlanFilter)
@@ -107,7 +108,7 @@ class AcRole(Endpoint):
         self.by_delegated: dict[int, PppoeSession] = {}  # a delegated prefix, as an int -> session
         self.per_mac: dict[bytes, int] = {}  # tag stack + MAC -> sessions
         self.in_setup = 0  # sessions between PADR and IPCP up
-        self.ended: deque[PppoeSession] = deque(maxlen=KEEP_ENDED)  # the newest, for the report
+        self.ended: deque[PppoeSession] = deque(maxlen=self.config.keep_ended)  # the newest, for the report
         self.closing = False
         self._numbers = itertools.count(1)
 
