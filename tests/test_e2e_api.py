@@ -58,3 +58,25 @@ def test_api_dual_stack_session_pings_the_router_over_ipv6(lab):
         s.send_packet(IPv6(src=s.ip6(), dst=s.gw6()) / ICMPv6EchoRequest(id=7, seq=1, data=b"v6"))
         reply = s.recv_packet(timeout=5)
         assert reply is not None and reply.haslayer(ICMPv6EchoReply) and reply[ICMPv6EchoReply].id == 7
+
+
+def test_api_session_on_a_qinq_stack_pings_and_the_ac_answers_on_that_stack(lab):
+    ac, ac_log = lab.start_ac("--local-ip", "10.0.0.1", "--pool", "10.0.0.100-10.0.0.109", "--user", "lab",
+                              "--password", "lab-secret", "--outer-vlan", "300", "--inner-vlan", "42")
+    with netns.NetNS(nsname=lab.cl_ns):
+        session = PPPoESession(iface="veth0", username="lab", password="lab-secret", vlan=(300, 42),
+                               vlan_priority=3)
+    with session as s:
+        s.start(timeout=15)
+        s.send_packet(IP(src=s.ip(), dst=s.gw()) / ICMP(id=0x4243))
+        reply = s.recv_packet(timeout=5)
+        assert reply is not None and reply[ICMP].type == 0
+    wait_for(ac_log, "vlan 300.42 sid")
+
+
+def test_api_refuses_a_vlan_stack_that_cannot_be(lab):
+    from pppemu.pppoe.vlans import VlanError
+    with netns.NetNS(nsname=lab.cl_ns):
+        for bad in ((0,), (1, 2, 3), (4095,)):
+            with pytest.raises(VlanError):
+                PPPoESession(iface="veth0", username="lab", password="x", vlan=bad)

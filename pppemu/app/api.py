@@ -22,6 +22,7 @@ from pppemu.ppp.lcp import accepted_auth
 from pppemu.ppp.session import PppConfig
 from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.pppoe.session import PppoeSession
+from pppemu.pppoe.vlans import VlanError, VlanPlan, parse_vid_range
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import mac_bytes
 
@@ -37,7 +38,14 @@ class PPPoESession:
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
                  mru: int = PPP.mru, echo_interval: float = PPP.echo_interval,
                  echo_failure: int = PPP.echo_failure, ipv6: bool = PPP.ipv6, dhcpv6: tuple[str, ...] = (),
+                 vlan: tuple[int, ...] = (), vlan_tpid: int | None = None, vlan_priority: int = 0,
                  pcap: str | None = None, verbose: bool = False, conformance: bool = False):
+        """`vlan`: the session's VLAN ids, outermost first: (100,) or (100, 7) for QinQ."""
+        if len(vlan) > 2:
+            raise VlanError(f"vlan={vlan}: one VLAN id, or two (outer, inner)")
+        ids = [parse_vid_range(str(vid), "vlan") for vid in vlan]
+        self._vlan_tags = VlanPlan(ids[0], ids[1] if len(ids) > 1 else None, outer_tpid=vlan_tpid,
+                                   priority=vlan_priority).tags(0) if ids else b""
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
         self._link = PacketLink(iface)
@@ -79,7 +87,7 @@ class PPPoESession:
             self._dns6 = list(dict.fromkeys(self._dns6 + event.dns))
 
     def _start_on_loop(self) -> None:
-        self._session = self._role.add_session(self._mac, time.monotonic())
+        self._session = self._role.add_session(self._mac, time.monotonic(), vlan_tags=self._vlan_tags)
 
     # ---- the caller's side
     def runbg(self) -> None:
