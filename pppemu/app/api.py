@@ -15,7 +15,7 @@ import threading
 import time
 
 from pppemu.app.verdict import live_checker
-from pppemu.io.link import PacketLink
+from pppemu.io.link import ONE_HOST_STREAMS, PacketLink
 from pppemu.io.loop import EventLoop
 from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Packet, SessionDown, SessionUp
 from pppemu.ppp.lcp import accepted_auth
@@ -48,7 +48,7 @@ class PPPoESession:
                                    priority=vlan_priority).tags(0) if ids else b""
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,
                         echo_interval=echo_interval, echo_failure=echo_failure)
-        self._link = PacketLink(iface)
+        self._link = PacketLink(iface, ONE_HOST_STREAMS)
         self._mac = mac_bytes(mac) if mac else self._link.mac
         self._link.accept_only(self._mac, 1)
         self._role = ClientRole(ClientConfig(ppp=ppp, service_name=service_name, ac_name=ac_name, dhcpv6=dhcpv6))

@@ -12,7 +12,7 @@ from pppemu.app.console import Console
 from pppemu.app.pacing import Pacer, setup_rate
 from pppemu.app.progress import Progress
 from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, EXIT_PING_LOST, EXIT_SESSION_FAILED, PPPOE_OVERHEAD, Outputs, Runner
-from pppemu.io.link import PacketLink
+from pppemu.io.link import HOST_STREAMS, ONE_HOST_STREAMS, PacketLink
 from pppemu.io.loop import EventLoop
 from pppemu.io.tun import Tun
 from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
@@ -86,11 +86,11 @@ class Tracker:
 
 def run(plan: ClientRun, config: ClientConfig) -> int:
     console = Console(quiet=plan.outputs.quiet)
-    link = PacketLink(plan.iface)
+    many = plan.sessions > 1
+    link = PacketLink(plan.iface, HOST_STREAMS if many else ONE_HOST_STREAMS)
     link.require_mtu(config.ppp.mru + PPPOE_OVERHEAD, f"--mru {config.ppp.mru}")
     if config.max_payload:
         link.require_mtu(config.max_payload + PPPOE_OVERHEAD, f"--max-payload {config.max_payload}")
-    many = plan.sessions > 1
     mac_base = mac_bytes(plan.mac_base) if plan.mac_base else (mac_bytes(DEFAULT_MAC_BASE) if many else None)
     if mac_base is not None and mac_base != link.mac:
         link.promiscuous()

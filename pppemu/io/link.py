@@ -74,8 +74,10 @@ AC_STREAMS = (
     Stream(bpf.ac_stream(C.ETH_DISCOVERY, (bpf.PACKET_BROADCAST,)), 1024, 8 << 20),
 )
 # One socket for both ethertypes keeps discovery and session frames in wire order
-# (a PADS and the LCP Configure-Request right behind it).
+# (a PADS and the LCP Configure-Request right behind it). The ring's memory is taken at
+# once: thousands of subscribers need room for their bursts, one needs much less.
 HOST_STREAMS = (Stream(bpf.pppoe(), 256, 16 << 20),)
+ONE_HOST_STREAMS = (Stream(bpf.pppoe(), 256, 4 << 20),)
 VLAN_ROOM = 8  # two VLAN tags beyond the interface's MTU and Ethernet header
 
 
