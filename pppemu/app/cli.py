@@ -348,7 +348,9 @@ def ac(
         "Authentication demanded of clients ('none': the MAC or the line id identifies the subscriber; "
         "no secrets needed; the pool and limits still apply)."))] = AcAuth.chap,
     secrets: Annotated[str | None, typer.Option(help=(
-        "pppd-style secrets file: 'client server secret' lines."))] = None,
+        "pppd-style secrets file: 'client server secret' lines. A client written line:CIRCUIT-ID "
+        "(remote:REMOTE-ID) gives the secret of a subscriber arriving with that Agent-Circuit-Id "
+        "(Agent-Remote-Id), whatever name it gives; others are looked up by name."))] = None,
     user: Annotated[str | None, typer.Option(help="A single accepted username (instead of --secrets).")] = None,
     password: Annotated[str | None, typer.Option(help="Its password.")] = None,
     echo_interval: Annotated[float, typer.Option(min=0, max=DAY, help=(
