@@ -77,6 +77,6 @@ def test_api_session_on_a_qinq_stack_pings_and_the_ac_answers_on_that_stack(lab)
 def test_api_refuses_a_vlan_stack_that_cannot_be(lab):
     from pppemu.pppoe.vlans import VlanError
     with netns.NetNS(nsname=lab.cl_ns):
-        for bad in ((0,), (1, 2, 3), (4095,)):
+        for bad in ((0,), (1, 2, 3), (4095,), ("100-200",), -1):
             with pytest.raises(VlanError):
                 PPPoESession(iface="veth0", username="lab", password="x", vlan=bad)

@@ -145,3 +145,17 @@ def test_one_mac_on_two_vlans_is_two_subscribers(lab):
     assert sorted((s["mac"], tuple(s["vlan"])) for s in served) == [("02:40:00:00:00:01", (41,)),
                                                                    ("02:40:00:00:00:01", (42,))]
     assert len({s["address"] for s in served}) == 2
+
+
+def test_qinq_on_an_mtu_of_1500_gives_up_8_bytes_and_full_size_packets_still_pass(lab):
+    from pppemu.testing.lab import wait_for
+    lab.start_ac(*AC_ARGS)
+    client, log = lab.start_client("--user", "lab", "--password", "pw", "--outer-vlan", "100", "--inner-vlan", "7",
+                                   "--tun", "ppp0")
+    wait_for(log, "TUN ppp0", proc=client)
+    text = log.read_text()
+    assert "MRU 1488 on veth0's MTU of 1500" in text and "LCP: opened, MRU 1488" in text, text
+    assert "mtu 1484 " in lab.ns_exec(lab.cl_ns, "ip", "link", "show", "ppp0").stdout
+    # 1484-byte packets with Don't Fragment: the largest a QinQ frame carries on this link
+    ping = lab.ns_exec(lab.cl_ns, "ping", "-c", "2", "-i", "0.2", "-W", "2", "-M", "do", "-s", "1456", "10.100.0.1")
+    assert ping.returncode == 0 and "2 received" in ping.stdout, ping.stdout + ping.stderr

@@ -1,9 +1,10 @@
 """Subscribers on VLANs, in memory: the plans a client steps through, the stacks an AC serves,
 and both roles keeping each session on its own tag stack."""
 import pytest
+from frames import discovery
 
 from pppemu.ppp.events import SessionUp
-from pppemu.pppoe.vlans import VlanError, VlanFilter, VlanMode, VlanPlan, describe_vlans, parse_vid_range
+from pppemu.pppoe.vlans import VlanError, VlanFilter, VlanMode, VlanPlan, describe_vlans, parse_vid_range, payload_room
 from pppemu.testing.pair import Pair, client_mac
 from pppemu.wire import const as C
 from pppemu.wire.ethernet import encode_tags, tags_end, vlan_ids, vlan_key, vlan_label
@@ -160,3 +161,63 @@ def test_a_client_takes_no_answer_from_another_stack():
 def _quick_discovery():
     from pppemu.pppoe.discovery import DiscoveryTimers
     return DiscoveryTimers(padi_tries=2, rounds=1)
+
+
+# ---- what a hostile or odd access network sends
+
+def test_three_tags_are_a_counted_drop_and_spend_no_budget():
+    pair = Pair(ac={"discovery_rate": 10.0, "mac_discovery_rate": 1.0})
+    three = ((0x88A8, 100), (0x8100, 7), (0x8100, 55))
+    for _ in range(100):
+        pair.inject("ac", discovery(b"\xff" * 6, client_mac(1), C.PADI, 0, [(C.TAG_SERVICE_NAME, b"")], three))
+    assert pair.ac.frames_to_send() == [] and pair.ac.counters["rx.too_many_vlan_tags"] == 100
+    pair.judged = False  # the frames are the test's
+
+
+def test_priority_bits_do_not_multiply_a_macs_discovery_budget():
+    pair = Pair(ac={"discovery_rate": 0.0, "mac_discovery_rate": 1.0})
+    for n in range(80):
+        stack = ((0x8100, (n % 8) << 13 | 9),)
+        pair.inject("ac", discovery(b"\xff" * 6, client_mac(1), C.PADI, 0, [(C.TAG_SERVICE_NAME, b"")], stack))
+    answered = [f for f in pair.ac.frames_to_send() if f[tags_end(f) + 3] == C.PADO]
+    assert len(answered) == 10  # one burst of a single host, whatever its priorities
+    pair.judged = False
+
+
+def test_a_stack_the_ac_does_not_serve_spends_no_budget_and_leaves_no_state():
+    pair = Pair(ac={"vlans": VlanFilter((100, 100)), "discovery_rate": 10.0})
+    for n in range(1000):
+        pair.inject("ac", discovery(b"\xff" * 6, client_mac(n + 1), C.PADI, 0, [(C.TAG_SERVICE_NAME, b"")],
+                                    ((0x8100, 200),)))
+    assert pair.ac.counters["rx.vlan_not_served"] == 1000 and not pair.ac.guard.per_mac
+    assert pair.ac.frames_to_send() == []
+    served = pair.client.add_session(client_mac(5000), pair.now, vlan_tags=encode_tags(((0x8100, 100),)))
+    pair.advance(3)
+    assert served.ppp.is_up  # the flood on VLAN 200 took nothing from VLAN 100
+
+
+def test_priority_only_tags_are_the_untagged_line_and_the_reserved_id_is_never_served():
+    assert vlan_key(encode_tags(((0x8100, 5 << 13),))) == b""
+    assert vlan_key(encode_tags(((0x88A8, 100), (0x8100, 0)))) == encode_tags(((0x88A8, 100),))
+    assert not VlanFilter().serves(encode_tags(((0x8100, 4095),)))
+    pair = Pair()
+    session = pair.client.add_session(client_mac(1), 0.0, vlan_tags=encode_tags(((0x8100, 3 << 13),)))
+    pair.advance(3)
+    (ac_session,) = pair.ac.sessions.values()
+    assert session.ppp.is_up and ac_session.vlan_key == b"" and ac_session.key.vlan == "0"  # as on the wire
+
+
+@pytest.mark.parametrize("stack, sent, received", [
+    ((), 1492, 1496), (((0x8100, 9),), 1492, 1492), (((0x88A8, 9),), 1488, 1492),
+    (((0x88A8, 100), (0x8100, 7)), 1484, 1488), (((0x8100, 100), (0x8100, 7)), 1488, 1488)])
+def test_the_room_tags_leave_in_a_frame_follows_what_linux_sends_and_takes(stack, sent, received):
+    assert payload_room(1500, encode_tags(stack)) == (sent, received)
+
+
+def test_an_ac_asks_qinq_subscribers_for_what_its_mtu_takes_in():
+    pair = Pair(ac={"link_mtu": 1500})
+    qinq = pair.client.add_session(client_mac(1), 0.0, vlan_tags=QINQ_7)
+    plain = pair.client.add_session(client_mac(2), 0.0)
+    pair.advance(3)
+    assert qinq.ppp.is_up and plain.ppp.is_up
+    assert qinq.ppp.lcp_policy.tx_mtu == 1488 and plain.ppp.lcp_policy.tx_mtu == 1492

@@ -38,12 +38,13 @@ class PPPoESession:
                  service_name: str = "", ac_name: str | None = None, mac: str | None = None,
                  mru: int = PPP.mru, echo_interval: float = PPP.echo_interval,
                  echo_failure: int = PPP.echo_failure, ipv6: bool = PPP.ipv6, dhcpv6: tuple[str, ...] = (),
-                 vlan: tuple[int, ...] = (), vlan_tpid: int | None = None, vlan_priority: int = 0,
+                 vlan: int | tuple[int, ...] = (), vlan_tpid: int | None = None, vlan_priority: int = 0,
                  pcap: str | None = None, verbose: bool = False, conformance: bool = False):
-        """`vlan`: the session's VLAN ids, outermost first: (100,) or (100, 7) for QinQ."""
-        if len(vlan) > 2:
-            raise VlanError(f"vlan={vlan}: one VLAN id, or two (outer, inner)")
-        ids = [parse_vid_range(str(vid), "vlan") for vid in vlan]
+        """`vlan`: the session's VLAN id, or ids outermost first: 100, or (100, 7) for QinQ."""
+        vids = (vlan,) if isinstance(vlan, int) else tuple(vlan)
+        if len(vids) > 2 or not all(isinstance(vid, int) for vid in vids):
+            raise VlanError(f"vlan={vlan!r}: one VLAN id, or two (outer, inner)")
+        ids = [parse_vid_range(str(vid), "vlan") for vid in vids]
         self._vlan_tags = VlanPlan(ids[0], ids[1] if len(ids) > 1 else None, outer_tpid=vlan_tpid,
                                    priority=vlan_priority).tags(0) if ids else b""
         ppp = PppConfig(mru=mru, username=username, password=password, accept_auth=accepted_auth(auth), ipv6=ipv6,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from pppemu.app.console import Console
 from pppemu.app.pacing import Periodic, setup_rate
-from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, PPPOE_OVERHEAD, Outputs, Runner
+from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, Outputs, Runner
 from pppemu.errors import ConfigError
 from pppemu.io.link import AC_STREAMS, PacketLink
 from pppemu.io.tun import Tun
@@ -15,6 +15,7 @@ from pppemu.pppoe.ac import AcConfig, AcRole
 from pppemu.pppoe.credentials import Secrets
 from pppemu.pppoe.discovery import CookieJar
 from pppemu.wire import const as C
+from pppemu.wire.const import PPPOE_OVERHEAD
 from pppemu.wire.ethernet import mac_str
 
 
@@ -60,10 +61,14 @@ def run(plan: AcRun, config: AcConfig) -> int:
     secrets = load_secrets(plan, config.ac_name, needed=config.ppp.require_auth is not None)
     ppp = config.ppp
     link = PacketLink(plan.iface, AC_STREAMS)
+    # A NIC filtering VLANs in hardware drops ids no sub-interface asked for, except in
+    # promiscuous mode; frames to other MACs are then dropped by the link's filters.
+    link.promiscuous()
     link.require_mtu(ppp.mru + PPPOE_OVERHEAD, f"--mru {ppp.mru}")
     link.require_mtu(pado_size(config.ac_name, config.services), "a PADO with this --ac-name and these --service names")
     # RFC 4638: hosts may ask for payloads up to what this link carries.
-    role = AcRole(replace(config, mac=link.mac, max_payload=max(config.max_payload, link.mtu - PPPOE_OVERHEAD)),
+    role = AcRole(replace(config, mac=link.mac, max_payload=max(config.max_payload, link.mtu - PPPOE_OVERHEAD),
+                          link_mtu=link.mtu),
                   secrets)
     tun = Tun(plan.tun) if plan.tun else None
     if tun is not None:

@@ -11,16 +11,17 @@ from pppemu.app.churn import Churn, ChurnPlan
 from pppemu.app.console import Console
 from pppemu.app.pacing import Pacer, setup_rate
 from pppemu.app.progress import Progress
-from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, EXIT_PING_LOST, EXIT_SESSION_FAILED, PPPOE_OVERHEAD, Outputs, Runner
+from pppemu.app.runner import EXIT_CONFIG, EXIT_OK, EXIT_PING_LOST, EXIT_SESSION_FAILED, Outputs, Runner
 from pppemu.io.link import HOST_STREAMS, ONE_HOST_STREAMS, PacketLink
 from pppemu.io.loop import EventLoop
 from pppemu.io.tun import Tun
 from pppemu.ppp.events import Dhcpv6Bound, Ipv6Configured, Ipv6Up, Packet, SessionDown, SessionKey, SessionUp
 from pppemu.pppoe.client import ClientConfig, ClientRole
 from pppemu.pppoe.discovery import line_id_tag
-from pppemu.pppoe.vlans import VlanPlan, describe_vlans
+from pppemu.pppoe.vlans import VlanPlan, describe_vlans, payload_room
 from pppemu.wire import const as C
 from pppemu.wire import icmp
+from pppemu.wire.const import PPPOE_OVERHEAD
 from pppemu.wire.ethernet import mac_bytes, mac_str
 
 DEFAULT_MAC_BASE = "02:50:50:00:00:01"
@@ -92,8 +93,17 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
     if config.max_payload:
         link.require_mtu(config.max_payload + PPPOE_OVERHEAD, f"--max-payload {config.max_payload}")
     mac_base = mac_bytes(plan.mac_base) if plan.mac_base else (mac_bytes(DEFAULT_MAC_BASE) if many else None)
-    if mac_base is not None and mac_base != link.mac:
-        link.promiscuous()
+    send_room: int | None = None  # the largest PPP payload the interface sends, if tags limit it
+    if plan.vlans is not None:
+        # The tags take room in each frame: ask the AC for no more than the interface takes in.
+        send_room, receive_room = payload_room(link.mtu, plan.vlans.tags(0))
+        if receive_room < config.ppp.mru:
+            console.say(f"VLAN tags take {len(plan.vlans.tags(0))} bytes of each frame: MRU {receive_room} on "
+                        f"{plan.iface}'s MTU of {link.mtu} (raise the MTU for {config.ppp.mru})")
+            config = replace(config, ppp=replace(config.ppp, mru=receive_room, max_mru=min(config.ppp.max_mru,
+                                                                                            receive_room)))
+    if mac_base is not None and mac_base != link.mac or plan.vlans is not None:
+        link.promiscuous()  # other MACs; and a NIC filtering VLANs in hardware passes all in this mode
     link.accept_only(mac_base or link.mac, plan.sessions)
     tun = Tun(plan.tun, config.ipv6_by_kernel) if plan.tun else None
     role = ClientRole(replace(config, forget_ended=plan.churn is not None))
@@ -139,6 +149,7 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
                         f"left to the kernel and its tools")
         if isinstance(event, SessionUp) and tun is not None:
             mtu = role.sessions[event.key.number].ppp.lcp_policy.tx_mtu
+            mtu = min(mtu, send_room) if send_room is not None else mtu
             tun.configure_client(event.ip, event.gateway, mtu, plan.default_route)
             console.say(f"TUN {tun.name}: {event.ip} peer {event.gateway}, MTU {mtu}"
                         + (", default route" if plan.default_route else ""))

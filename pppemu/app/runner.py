@@ -16,7 +16,6 @@ from pppemu.io.tun import Tun
 from pppemu.pppoe.endpoint import Endpoint
 
 EXIT_OK, EXIT_SESSION_FAILED, EXIT_CONFIG, EXIT_PING_LOST = 0, 1, 2, 3
-PPPOE_OVERHEAD = 8  # the PPPoE header and the PPP protocol field, around every PPP payload
 
 
 @dataclass

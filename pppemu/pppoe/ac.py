@@ -22,11 +22,11 @@ from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
 from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.pool import AddressPool, PoolError, PrefixPool
 from pppemu.pppoe.session import PppoeSession
-from pppemu.pppoe.vlans import VlanFilter
+from pppemu.pppoe.vlans import VlanFilter, payload_room
 from pppemu.wire import const as C
 from pppemu.wire import icmp
 from pppemu.wire.dhcpv6 import duid_ll
-from pppemu.wire.ethernet import EthFrame, mac_str, vlan_key, vlan_label
+from pppemu.wire.ethernet import TAG_TPIDS, EthFrame, mac_str, tags_end, vlan_key, vlan_label
 from pppemu.wire.pppoe import Discovery
 
 ID_TRIES = 16         # random session ids tried before a scan for a free one
@@ -67,6 +67,9 @@ class AcConfig:
     line_addresses: tuple[tuple[str, str], ...] = ()
     # Ended sessions kept for the report (about 1.8 KiB each); older ones are only counted.
     keep_ended: int = 100_000
+    # The interface's MTU, when known: with VLAN tags in the frames, what a session's PPP
+    # payloads may be (a QinQ stack on an MTU of 1500 leaves 1488 to receive).
+    link_mtu: int | None = None
     # The VLAN tag stacks served (each answered on its own stack); the default serves any,
     # untagged included.
     vlans: VlanFilter = field(default_factory=VlanFilter)
@@ -114,12 +117,16 @@ class AcRole(Endpoint):
         self._numbers = itertools.count(1)
 
     def admit(self, frame: bytes, now: float) -> bool:
+        if frame[12:14] in TAG_TPIDS and not self.config.vlans.serves(frame[12:tags_end(frame)]):
+            # Before the rate limits: a stack we do not serve spends nobody's budget.
+            self.counters["rx.vlan_not_served"] += 1
+            return False
         return self.guard.admit(frame, now)  # a PADI/PADR over its rate is dropped undecoded
 
     # ---- discovery
     def on_discovery(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
-        if not self.config.vlans.serves(tags):
-            self.counters["rx.vlan_not_served"] += 1
+        if not tags and not self.config.vlans.open:
+            self.counters["rx.vlan_not_served"] += 1  # untagged, where only VLANs are served
         elif pkt.code == C.PADI:
             self._on_padi(eth, tags, pkt, now)
         elif pkt.code == C.PADR and eth.dst == self.config.mac:
@@ -162,16 +169,20 @@ class AcRole(Endpoint):
         # The cookie is good for this MAC on this tag stack only.
         cookie = self.cookies.make(eth.src + vlan_key(tags), pkt.tag(C.TAG_HOST_UNIQ), now)
         offer.append((C.TAG_AC_COOKIE, cookie))
-        offer += echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
+        offer += echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt, tags))
         self.send_discovery(self.config.mac, eth.src, Discovery(C.PADO, 0, offer), tags)
 
-    def _agreed_payload(self, pkt: Discovery) -> int | None:
-        """RFC 4638: the payload above 1492 both ends can carry, if the host asked for one."""
+    def _agreed_payload(self, pkt: Discovery, tags: bytes) -> int | None:
+        """RFC 4638: the payload above 1492 both ends can carry on this tag stack, if the host
+        asked for one."""
         value = pkt.tag(C.TAG_PPP_MAX_PAYLOAD)
-        if value is None or len(value) != 2 or self.config.max_payload <= C.PPPOE_MRU:
+        ours = self.config.max_payload
+        if self.config.link_mtu:
+            ours = min(ours, payload_room(self.config.link_mtu, tags)[0])
+        if value is None or len(value) != 2 or ours <= C.PPPOE_MRU:
             return None
         asked = int.from_bytes(value, "big")
-        return min(asked, self.config.max_payload) if asked > C.PPPOE_MRU else None
+        return min(asked, ours) if asked > C.PPPOE_MRU else None
 
     @staticmethod
     def _max_payload_tag(payload: int | None) -> list[tuple[int, bytes]]:
@@ -226,8 +237,11 @@ class AcRole(Endpoint):
         self.emit(DiscoveryDone(session.key, session_id, mac_str(peer), self.config.ac_name))
         # No address yet: the pool is spent only on peers that authenticate. With RFC 4638 our
         # MRU and the peer's may go up to the agreed payload, never beyond what it asked.
-        payload = self._agreed_payload(pkt)
+        payload = self._agreed_payload(pkt, tags)
         ppp = replace(self.config.ppp, mru=payload, max_mru=payload) if payload else self.config.ppp
+        room = payload_room(self.config.link_mtu, tags)[1] if self.config.link_mtu else ppp.mru
+        if room < ppp.mru:  # the tags take room the interface's MTU does not give back
+            ppp = replace(ppp, mru=room)
         by_line = self.secrets.for_line(session.line_id) if self.secrets is not None and session.line_id else None
         if by_line is not None:  # a secrets entry keyed by the line: its secret, whatever name is given
             ppp = replace(ppp, secrets=by_line)
@@ -235,7 +249,8 @@ class AcRole(Endpoint):
         self.schedule(session)
 
     def _send_pads(self, session: PppoeSession, pkt: Discovery) -> None:
-        tags = self._base_tags(pkt) + echo_tags(pkt) + self._max_payload_tag(self._agreed_payload(pkt))
+        payload = self._agreed_payload(pkt, session.tags)
+        tags = self._base_tags(pkt) + echo_tags(pkt) + self._max_payload_tag(payload)
         self.send_discovery(self.config.mac, session.peer_mac, Discovery(C.PADS, session.session_id, tags),
                             session.tags)
 

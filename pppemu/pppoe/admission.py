@@ -21,7 +21,7 @@ from array import array
 from collections import Counter
 
 from pppemu.wire import const as C
-from pppemu.wire.ethernet import tags_end
+from pppemu.wire.ethernet import TAG_TPIDS, tags_end, vlan_key
 
 MAC_BURST = 10            # discovery frames a MAC may send at once
 # MACs remembered as refused: 32 MiB, taken only once the budget first runs dry. A host
@@ -66,13 +66,16 @@ class DiscoveryGuard:
 
     def admit(self, frame: bytes, now: float) -> bool:
         offset = tags_end(frame)
+        if frame[offset:offset + 2] in TAG_TPIDS:
+            self.counters["rx.too_many_vlan_tags"] += 1  # more than any access network stacks
+            return False
         if frame[offset:offset + 2] != b"\x88\x63" or len(frame) < offset + 4:
             return True  # not discovery: not ours to judge
         code = frame[offset + 3]
         if code not in (C.PADI, C.PADR):
             return True  # PADT and strays: cheap, and handled on their merits
         # A host is its MAC on its line: the same MAC on two tag stacks is two hosts.
-        host = frame[6:12] if offset == 12 else frame[6:offset]
+        host = frame[6:12] if offset == 12 else frame[6:12] + vlan_key(frame[12:offset])
         # A MAC already over its own rate is refused before it can spend the overall
         # budget: one flooding host must not take every other host's PADOs.
         known = self.per_mac.get(host) if self.mac_rate else None

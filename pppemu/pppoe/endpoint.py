@@ -109,6 +109,9 @@ class Endpoint:
                 self.on_data(frame[6:12], frame[0:6], frame[12:end], (frame[end + 4] << 8) | frame[end + 5],
                              protocol, frame[end + 10:end + 8 + length], now)
                 return
+        if frame[end:end + 2] in TAG_TPIDS:
+            self.counters["rx.too_many_vlan_tags"] += 1  # a stack of three or more: no access network's
+            return
         try:
             eth = decode_eth(frame)
             tags = frame[12:end]

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pppemu.errors import ConfigError
-from pppemu.wire.const import ETH_QINQ, ETH_VLAN
+from pppemu.wire.const import ETH_QINQ, ETH_VLAN, PPPOE_OVERHEAD
 from pppemu.wire.ethernet import encode_tags, vlan_ids, vlan_label
 
 VID_MIN, VID_MAX = 1, 4094  # 0 means priority-tagged only, 4095 is reserved (IEEE 802.1Q)
+VLAN_ALLOWANCE = 4  # what Linux lets a frame carry beyond the MTU: one 802.1Q tag
 VidRange = tuple[int, int]   # first and last VLAN id, both included
 
 
@@ -95,16 +96,32 @@ def describe_vlans(plan: VlanPlan, sessions: int) -> str:
     return f"{where} ({plan.mode.value}, TPID 0x{plan.tpid:04x}, priority {plan.priority})"
 
 
+def payload_room(mtu: int, tags: bytes) -> tuple[int, int]:
+    """The largest PPP payloads an interface of this MTU carries on this tag stack: (sent,
+    received). Linux sends a frame up to the MTU, 4 bytes more if its outer tag is 802.1Q,
+    and takes in 4 bytes more whatever the tags; beyond that a frame is refused or dropped."""
+    outer_dot1q = tags[:2] == ETH_VLAN.to_bytes(2, "big")
+    sent = mtu + (VLAN_ALLOWANCE if outer_dot1q else 0) - len(tags) - PPPOE_OVERHEAD
+    return sent, mtu + VLAN_ALLOWANCE - len(tags) - PPPOE_OVERHEAD
+
+
 @dataclass(frozen=True)
 class VlanFilter:
-    """The tag stacks an AC serves; an unset level takes any id, or none (untagged)."""
+    """The tag stacks an AC serves; an unset level takes any id, or none (untagged). The
+    reserved VLAN id 4095 is never served."""
     outer: VidRange | None = None
     inner: VidRange | None = None
 
+    @property
+    def open(self) -> bool:
+        return self.outer is None and self.inner is None
+
     def serves(self, tags: bytes) -> bool:
-        if self.outer is None and self.inner is None:
-            return True
         vids = vlan_ids(tags)
+        if VID_MAX + 1 in vids:
+            return False
+        if self.open:
+            return True
         if self.outer is not None and not (vids and _in(vids[0], self.outer)):
             return False
         return self.inner is None or (len(vids) >= 2 and _in(vids[1], self.inner))

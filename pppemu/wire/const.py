@@ -82,3 +82,4 @@ PAP_REQUEST, PAP_ACK, PAP_NAK = 1, 2, 3
 
 # PPPoE payload limit without RFC 4638: 1500 minus the 6-byte PPPoE header and 2-byte protocol
 PPPOE_MRU = 1492
+PPPOE_OVERHEAD = 8  # the PPPoE header and the PPP protocol field, around every PPP payload

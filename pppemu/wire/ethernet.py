@@ -56,14 +56,16 @@ def encode_tags(stack: tuple[tuple[int, int], ...]) -> bytes:
 
 
 def vlan_key(tags: bytes) -> bytes:
-    """A tag stack without its priority and DEI bits: what tells one subscriber's line from
-    another's (a CPE may send control and data at different priorities)."""
-    if not tags or not any(tags[i] & 0xF0 for i in range(2, len(tags), 4)):
+    """A tag stack without its priority and DEI bits, and without priority-only tags (VLAN id
+    0, IEEE 802.1Q: untagged with a priority): what tells one subscriber's line from another's
+    (a CPE may send control and data at different priorities)."""
+    if not tags or not any(tags[i] & 0xF0 or not (tags[i] | tags[i + 1]) for i in range(2, len(tags), 4)):
         return tags
-    key = bytearray(tags)
-    for i in range(2, len(key), 4):
-        key[i] &= 0x0F
-    return bytes(key)
+    key = b""
+    for i in range(0, len(tags), 4):
+        if (tags[i + 2] & 0x0F) | tags[i + 3]:
+            key += tags[i:i + 2] + bytes((tags[i + 2] & 0x0F, tags[i + 3]))
+    return key
 
 
 def vlan_ids(tags: bytes) -> tuple[int, ...]:
