@@ -22,9 +22,10 @@ from pppemu.testing.machine import describe, rss_kib
 DUAL_STACK_AC = ("--ipv6", "--ra-prefix-pool", "2001:db8:100::/40", "--pd-pool", "2001:db8:200::/40",
                  "--dns6", "2001:db8::53", "--max-sessions-per-mac", "0")
 DUAL_STACK_CLIENT = ("--ipv6", "--dhcpv6", "pd")
+QINQ_CLIENT = ("--outer-vlan", "100-199", "--inner-vlan", "1-4000")  # 1:1, a stack per session
 
 
-def measure(args, dual: bool) -> dict:
+def measure(args, dual: bool, qinq: bool = False) -> dict:
     """One run: the AC and the client in fresh namespaces; the reports and peak RSS."""
     with tempfile.TemporaryDirectory(prefix="pppemu-bench.") as tmp:
         tmp = Path(tmp)
@@ -39,7 +40,8 @@ def measure(args, dual: bool) -> dict:
                 "--sessions", str(args.sessions), "--user", "user{n}@bench", "--password", "bench-secret",
                 "--rate", str(args.rate), "--max-outstanding", str(args.max_outstanding),
                 "--duration", str(args.hold), "--echo-interval", str(args.echo_interval),
-                "--timeout", "120", "--report", str(tmp / "client.json"), *(DUAL_STACK_CLIENT if dual else ()))
+                "--timeout", "120", "--report", str(tmp / "client.json"), *(DUAL_STACK_CLIENT if dual else ()),
+                *(QINQ_CLIENT if qinq else ()))
             wait_for(client_log, "client on", proc=client)  # printed just before the first PADI
             client_base = rss_kib(client.pid, "VmRSS")
             peak = {"ac": 0, "client": 0}
@@ -61,12 +63,12 @@ def measure(args, dual: bool) -> dict:
             lab.close()
 
 
-def show(args, run: dict, dual: bool) -> None:
+def show(args, run: dict, dual: bool, label: str) -> None:
     report, ac_report = run["client"], run["ac"]
     s, rate = report["summary"], report["setup_rate"]
     lost = sum(1 for x in report["sessions"] if x["setup_ms"] is not None and x["reason"] != "user request")
     n = args.sessions
-    print(f"-- {'dual stack (IPv4 + SLAAC + DHCPv6 IA_PD)' if dual else 'IPv4 only'}")
+    print(f"-- {label}")
     print(f"established: {s['established']}  failed: {s['failed']} {s['failure_reasons'] or ''}  "
           f"lost while held: {lost}  retransmissions: client {s['retransmissions']}, "
           f"AC {ac_report['summary']['retransmissions']}")
@@ -100,22 +102,26 @@ def main() -> None:
     parser.add_argument("--echo-interval", type=float, default=30.0)
     parser.add_argument("--dual-stack", action="store_true",
                         help="also run the same sessions dual stack, after the IPv4-only run, and compare")
+    parser.add_argument("--qinq", action="store_true",
+                        help="also run the same sessions in 1:1 QinQ (a tag stack each), and compare")
     args = parser.parse_args()
     print(describe())
     print(f"sessions: {args.sessions} (CHAP + IPCP), rate limit {args.rate or 'none'}/s, "
           f"max outstanding {args.max_outstanding or 'none'}, held {args.hold:g} s, "
           f"echo every {args.echo_interval:g} s")
-    runs = [(False, measure(args, False))]
+    runs = [("IPv4 only", False, measure(args, False))]
     if args.dual_stack:
-        runs.append((True, measure(args, True)))
-    for dual, run in runs:
-        show(args, run, dual)
-    if len(runs) == 2:
-        (_, v4), (_, v6) = runs
-        r4, r6 = v4["client"]["setup_rate"]["overall_per_s"], v6["client"]["setup_rate"]["overall_per_s"]
-        p4, p6 = v4["client"]["summary"]["setup_ms"]["p99"], v6["client"]["summary"]["setup_ms"]["p99"]
-        if r4 and r6 and p4 and p6:
-            print(f"dual stack / IPv4 only: setup rate x{r6 / r4:.2f}, p99 setup time x{p6 / p4:.2f}")
+        runs.append(("dual stack (IPv4 + SLAAC + DHCPv6 IA_PD)", True, measure(args, True)))
+    if args.qinq:
+        runs.append(("IPv4 only, 1:1 QinQ", False, measure(args, False, qinq=True)))
+    for label, dual, run in runs:
+        show(args, run, dual, label)
+    base = runs[0][2]["client"]
+    for label, _, run in runs[1:]:
+        r0, r1 = base["setup_rate"]["overall_per_s"], run["client"]["setup_rate"]["overall_per_s"]
+        p0, p1 = base["summary"]["setup_ms"]["p99"], run["client"]["summary"]["setup_ms"]["p99"]
+        if r0 and r1 and p0 and p1:
+            print(f"{label} / IPv4 only: setup rate x{r1 / r0:.2f}, p99 setup time x{p1 / p0:.2f}")
 
 
 if __name__ == "__main__":

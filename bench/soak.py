@@ -60,7 +60,13 @@ def main() -> None:
                 "--duration", str(seconds), "--timeout", "120", "--report", str(tmp / "client.json"), capture=False)
             wait_for(client_log, "sessions up", proc=client, timeout=120)
             ac_up = rss_mib(ac.pid)
-            client.wait(timeout=seconds + 120)
+            samples = []  # the AC's RSS every 30 s: under steady churn it must level off
+            began = time.monotonic()
+            while client.poll() is None and time.monotonic() - began < seconds + 120:
+                time.sleep(1)
+                if time.monotonic() - began >= 30 * (len(samples) + 1):
+                    samples.append(rss_mib(ac.pid))
+            client.wait(timeout=60)
             ac_end_held = rss_mib(ac.pid)
             # A PADR in flight when the client stopped opened a session nobody will finish: the
             # AC ends it at its setup timeout. Wait for its status line to show nothing held.
@@ -87,6 +93,8 @@ def main() -> None:
           f"use) {held}, sessions ended {ac_report['counters'].get('sessions.ended', 0)} "
           f"({len(ac_report['sessions'])} kept for the report), internal errors "
           f"{ac_report['counters'].get('internal_errors', 0)}")
+    if samples:
+        print("AC RSS every 30 s (MiB): " + " ".join(f"{mib:.0f}" for mib in samples))
     state = f"nothing active {settled:.0f} s later" if settled is not None else "still holding sessions"
     print(f"AC RSS: {ac_start:.1f} MiB at start, {ac_up:.1f} MiB with the sessions up, "
           f"{ac_end_held:.1f} MiB at the end of the run, {ac_settled:.1f} MiB once settled ({state})")

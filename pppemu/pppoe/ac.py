@@ -102,7 +102,9 @@ class AcRole(Endpoint):
         self.secrets = secrets
         if secrets is not None:
             self.config = replace(self.config, ppp=replace(self.config.ppp, secrets=secrets.lookup))
-        self.cookies: CookieJar[PppoeSession] = CookieJar(self.rng.randbytes(32))
+        # A redeemed cookie remembers the session it opened by key and number, not the session
+        # itself: under churn, thousands of ended sessions would otherwise live on in it.
+        self.cookies: CookieJar[tuple[tuple[bytes, bytes, int], int]] = CookieJar(self.rng.randbytes(32))
         self.guard = DiscoveryGuard(self.config.discovery_rate, self.config.mac_discovery_rate, self.counters)
         # by (tag stack without priority bits, peer MAC, session id): the same MAC on two
         # lines is two subscribers
@@ -195,11 +197,13 @@ class AcRole(Endpoint):
         if cookie is None or epoch is None:
             self.counters["padr.bad_cookie"] += 1
             return
-        opened = self.cookies.spent(cookie, epoch)
-        if opened is None and not self.guard.padr_ok(now):
+        spent = self.cookies.spent(cookie, epoch)
+        if spent is None and not self.guard.padr_ok(now):
             return
-        if opened is not None:
-            if not opened.gone and opened.ppp is not None and opened.ppp.phase == Phase.ESTABLISH:
+        if spent is not None:
+            opened = self.sessions.get(spent[0])
+            if opened is not None and opened.key.number == spent[1] and opened.ppp is not None \
+                    and opened.ppp.phase == Phase.ESTABLISH:
                 # Our PADS was lost and the host asks again: same answer, no second session.
                 self._send_pads(opened, pkt)
             else:
@@ -230,7 +234,7 @@ class AcRole(Endpoint):
         if self.config.setup_timeout:
             session.setup_deadline = now + self.config.setup_timeout
         self.sessions[(line, peer, session_id)] = session
-        self.cookies.spend(cookie, epoch, session, now)
+        self.cookies.spend(cookie, epoch, ((line, peer, session_id), key.number), now)
         self.per_mac[line + peer] = self.per_mac.get(line + peer, 0) + 1
         self.in_setup += 1
         self._send_pads(session, pkt)
