@@ -92,7 +92,7 @@ def test_a_file_with_only_line_entries_is_accepted(tmp_path):
     secrets = Secrets.load(str(path))
     assert len(secrets) == 1 and secrets.lookup(b"olt1 pon 0/7") is None
     entry = secrets.for_line({"circuit_id": "olt1 pon 0/7"})
-    assert entry is not None and entry(b"anyone") == b"pw7" and entry.asked
+    assert entry is not None and entry(b"anyone") == b"pw7" and entry.keyed_by == "circuit id 'olt1 pon 0/7'"
     assert secrets.for_line({"circuit_id": "olt1 pon 0/8"}) is None and secrets.for_line({}) is None
 
 

@@ -18,6 +18,13 @@ from pppemu.wire.auth import Chap, Pap, decode_chap, decode_pap, encode_chap, en
 from pppemu.wire.errors import DecodeError
 
 SecretLookup = Callable[[bytes], "bytes | None"]  # peer name -> secret (None: unknown)
+
+
+def failure(kind: str, peer_name: str, lookup: SecretLookup) -> str:
+    """Why a peer failed: a lookup keyed by something other than the name (the subscriber's
+    line, say) tells what in its `keyed_by`, so the operator checks the right entry."""
+    keyed_by = getattr(lookup, "keyed_by", None)
+    return f"{kind} failure for {peer_name!r}" + (f": not the secret of {keyed_by}" if keyed_by else "")
 SendFn = Callable[[bytes], None]  # sends one CHAP or PAP packet
 
 
@@ -118,7 +125,7 @@ class ChapAuthenticator(_Auth):
         message = b"Access granted" if ok else b"Authentication failed"
         self._answer = encode_chap(Chap(code, self.ident, message=message))
         self.send(self._answer)
-        self._finish(ok, "" if ok else f"CHAP failure for {self.peer_name!r}")
+        self._finish(ok, "" if ok else failure("CHAP", self.peer_name, self.lookup))
 
 
 class PapAuthenticator(_Auth):
@@ -155,7 +162,7 @@ class PapAuthenticator(_Auth):
         message = b"Login ok" if ok else b"Login incorrect"
         self._answer = encode_pap(Pap(code, pkt.ident, message=message))
         self.send(self._answer)
-        self._finish(ok, "" if ok else f"PAP failure for {self.peer_name!r}")
+        self._finish(ok, "" if ok else failure("PAP", self.peer_name, self.lookup))
 
 
 class ChapPeer(_Auth):

@@ -14,10 +14,9 @@ from ipaddress import IPv4Address
 
 from pppemu.ipv6.dhcp_server import Dhcpv6Server
 from pppemu.ipv6.router import Ipv6Router
-from pppemu.ppp.events import AuthDone, DiscoveryDone, Event, Packet, SessionKey, SessionUp
+from pppemu.ppp.events import DiscoveryDone, Event, Packet, SessionKey, SessionUp
 from pppemu.ppp.session import Phase, PppConfig
 from pppemu.pppoe.admission import DiscoveryGuard
-from pppemu.pppoe.credentials import LineSecret
 from pppemu.pppoe.discovery import CookieJar, echo_tags, parse_line_id
 from pppemu.pppoe.endpoint import Endpoint
 from pppemu.pppoe.pool import AddressPool, PoolError, PrefixPool
@@ -341,14 +340,6 @@ class AcRole(Endpoint):
         return session
 
     def session_event(self, session: PppoeSession, event: Event) -> bool:
-        if isinstance(event, AuthDone) and not event.ok and session.ppp is not None:
-            by_line = session.ppp.config.secrets
-            if isinstance(by_line, LineSecret) and by_line.asked:
-                # Checked against its line's secret, not its name's: say so. The session closes on
-                # this event and keeps the first reason it was given.
-                session.ppp.down_reason = f"{event.reason}: not the secret of {by_line.label}"
-                self.emit(replace(event, reason=session.ppp.down_reason))
-                return False
         if isinstance(event, SessionUp):
             if session.address:
                 self.by_address[IPv4Address(session.address).packed] = session

@@ -41,13 +41,12 @@ LINE_KEYS = (("line:", "circuit_id", "circuit id"), ("remote:", "remote_id", "re
 
 class LineSecret:
     """The secret lookup of a session whose line has an entry: that secret, whatever name the
-    peer gives. ``asked`` says a response was checked against it."""
+    peer gives; ``keyed_by`` names the line in a failure's reason."""
 
-    def __init__(self, label: str, secret: bytes):
-        self.label, self.secret, self.asked = label, secret, False
+    def __init__(self, keyed_by: str, secret: bytes):
+        self.keyed_by, self.secret = keyed_by, secret
 
     def __call__(self, client: bytes) -> bytes:
-        self.asked = True
         return self.secret
 
 
