@@ -83,6 +83,7 @@ def test_1000_sessions_n_to_one_on_one_stack_told_apart_by_mac(lab):
     assert len({s["mac"] for s in served["sessions"]}) == 1000
     assert len({s["address"] for s in served["sessions"]}) == 1000
     assert {tuple(s["vlan"]) for s in served["sessions"]} == {(200, 300)}
+    assert {tuple(s["vlan_tpids"]) for s in served["sessions"]} == {("0x8100", "0x8100")}
     ac_mac = ac_mac_of(ac_log)
     for pcap in lab.pcaps:
         seen = stacks_by_subscriber(pcap, ac_mac)

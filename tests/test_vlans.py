@@ -68,7 +68,8 @@ def test_tag_stacks_are_read_from_frames_and_keyed_without_priority():
     assert tags_end(frame) == 20 and tags_end(b"\xff" * 12 + b"\x88\x63") == 12
     prioritised = encode_tags(((0x88A8, 6 << 13 | 100), (0x8100, 1 << 12 | 7)))  # PCP 6; DEI set
     assert vlan_key(prioritised) == QINQ_7 and vlan_key(QINQ_7) is QINQ_7
-    assert vlan_label(QINQ_7) == "100.7" and vlan_label(b"") == ""
+    assert vlan_label(QINQ_7) == "100.7" and vlan_label(b"") == "" and vlan_label(DOT1Q_9) == "9"
+    assert vlan_label(encode_tags(((0x8100, 100), (0x8100, 7)))) == "100.7 (0x8100.0x8100)"
 
 
 # ---- both roles
@@ -92,7 +93,7 @@ def test_an_ac_answers_each_subscriber_on_the_stack_it_came_on():
     assert stacks_on_wire(pair) == {client_mac(n + 1): {tags} for n, tags in enumerate(stacks)}
     ac_stacks = {(s.peer_mac, s.tags) for s in pair.ac.sessions.values()}
     assert ac_stacks == {(client_mac(n + 1), tags) for n, tags in enumerate(stacks)}
-    assert sorted(e.key.vlan for e in pair.events_of(SessionUp, "ac")) == ["", "100.7", "100.8", "9", "9"]
+    assert sorted(e.key.vlan for e in pair.events_of(SessionUp, "ac")) == ["", "100.7", "100.8", "9", "9 (0x88a8)"]
     assert len({s.vlan_key for s in pair.ac.sessions.values()}) == 5  # 0x8100/9 and 0x88a8/9 differ
 
 

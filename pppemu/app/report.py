@@ -24,6 +24,7 @@ def session_record(s) -> dict:
         "number": s.key.number,
         "mac": s.key.mac,
         "vlan": list(vlan_ids(s.tags)) or None,  # VLAN ids, outermost first
+        "vlan_tpids": [f"0x{s.tags[i]:02x}{s.tags[i + 1]:02x}" for i in range(0, len(s.tags), 4)] or None,
         "session_id": s.session_id or None,
         "peer_mac": mac_str(s.peer_mac) if s.peer_mac else None,
         "ac_name": s.discovery.ac_name or None if s.discovery is not None else None,

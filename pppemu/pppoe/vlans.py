@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pppemu.errors import ConfigError
 from pppemu.wire.const import ETH_QINQ, ETH_VLAN, PPPOE_OVERHEAD
-from pppemu.wire.ethernet import encode_tags, vlan_ids, vlan_label
+from pppemu.wire.ethernet import encode_tags, vlan_ids
 
 VID_MIN, VID_MAX = 1, 4094  # 0 means priority-tagged only, 4095 is reserved (IEEE 802.1Q)
 VLAN_ALLOWANCE = 4  # what Linux lets a frame carry beyond the MTU: one 802.1Q tag
@@ -91,7 +91,7 @@ class VlanPlan:
 
 def describe_vlans(plan: VlanPlan, sessions: int) -> str:
     """The stacks a run uses, as people write them: "VLAN 100.7 to 109.100 (1:1, TPID 0x88a8)"."""
-    first, last = vlan_label(plan.tags(0)), vlan_label(plan.tags(sessions - 1))
+    first, last = (".".join(map(str, vlan_ids(plan.tags(n)))) for n in (0, sessions - 1))
     where = f"VLAN {first}" if first == last else f"VLANs {first} to {last}"
     return f"{where} ({plan.mode.value}, TPID 0x{plan.tpid:04x}, priority {plan.priority})"
 

@@ -74,8 +74,12 @@ def vlan_ids(tags: bytes) -> tuple[int, ...]:
 
 
 def vlan_label(tags: bytes) -> str:
-    """A tag stack as people write it: "100.7" (S-VLAN.C-VLAN), "" untagged."""
-    return ".".join(str(vid) for vid in vlan_ids(tags))
+    """A tag stack as people write it: "100.7" (S-VLAN.C-VLAN), "" untagged; with its TPIDs
+    when they are not the usual ones (802.1Q alone or inside, 802.1ad outside): "9 (0x88a8)"."""
+    tpids = tuple(int.from_bytes(tags[i:i + 2], "big") for i in range(0, len(tags), 4))
+    usual = (ETH_VLAN,) if len(tpids) == 1 else (ETH_QINQ,) + (ETH_VLAN,) * (len(tpids) - 1)
+    ids = ".".join(str(vid) for vid in vlan_ids(tags))
+    return ids if tpids == usual or not tags else f"{ids} ({'.'.join(f'0x{t:04x}' for t in tpids)})"
 
 
 def mac_str(mac: bytes) -> str:
