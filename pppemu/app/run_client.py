@@ -96,9 +96,10 @@ def run(plan: ClientRun, config: ClientConfig) -> int:
     send_room: int | None = None  # the largest PPP payload the interface sends, if tags limit it
     if plan.vlans is not None:
         # The tags take room in each frame: ask the AC for no more than the interface takes in.
-        send_room, receive_room = payload_room(link.mtu, plan.vlans.tags(0))
+        stack = plan.vlans.tags(0)  # every session's stack is as long
+        send_room, receive_room = payload_room(link.mtu, stack)
         if receive_room < config.ppp.mru:
-            console.say(f"VLAN tags take {len(plan.vlans.tags(0))} bytes of each frame: MRU {receive_room} on "
+            console.say(f"VLAN tags take {len(stack)} bytes of each frame: MRU {receive_room} on "
                         f"{plan.iface}'s MTU of {link.mtu} (raise the MTU for {config.ppp.mru})")
             config = replace(config, ppp=replace(config.ppp, mru=receive_room, max_mru=min(config.ppp.max_mru,
                                                                                             receive_room)))

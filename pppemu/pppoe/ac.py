@@ -25,7 +25,7 @@ from pppemu.pppoe.vlans import VlanFilter, payload_room
 from pppemu.wire import const as C
 from pppemu.wire import icmp
 from pppemu.wire.dhcpv6 import duid_ll
-from pppemu.wire.ethernet import TAG_TPIDS, EthFrame, mac_str, tags_end, vlan_key, vlan_label
+from pppemu.wire.ethernet import EthFrame, mac_str, tags_end, vlan_key, vlan_label
 from pppemu.wire.pppoe import Discovery
 
 ID_TRIES = 16         # random session ids tried before a scan for a free one
@@ -118,17 +118,16 @@ class AcRole(Endpoint):
         self._numbers = itertools.count(1)
 
     def admit(self, frame: bytes, now: float) -> bool:
-        if frame[12:14] in TAG_TPIDS and not self.config.vlans.serves(frame[12:tags_end(frame)]):
+        end = tags_end(frame)
+        if (end > 12 or not self.config.vlans.open) and not self.config.vlans.serves(frame[12:end]):
             # Before the rate limits: a stack we do not serve spends nobody's budget.
             self.counters["rx.vlan_not_served"] += 1
             return False
-        return self.guard.admit(frame, now)  # a PADI/PADR over its rate is dropped undecoded
+        return self.guard.admit(frame, now, end)  # a PADI/PADR over its rate is dropped undecoded
 
     # ---- discovery
     def on_discovery(self, eth: EthFrame, tags: bytes, pkt: Discovery, now: float) -> None:
-        if not tags and not self.config.vlans.open:
-            self.counters["rx.vlan_not_served"] += 1  # untagged, where only VLANs are served
-        elif pkt.code == C.PADI:
+        if pkt.code == C.PADI:
             self._on_padi(eth, tags, pkt, now)
         elif pkt.code == C.PADR and eth.dst == self.config.mac:
             self._on_padr(eth, tags, pkt, now)

@@ -64,8 +64,10 @@ class DiscoveryGuard:
         self._refused: array | None = None
         self._sweep_at = 0.0
 
-    def admit(self, frame: bytes, now: float) -> bool:
-        offset = tags_end(frame)
+    def admit(self, frame: bytes, now: float, offset: int | None = None) -> bool:
+        """`offset`: where the frame's ethertype is, past its VLAN tags, if the caller knows."""
+        if offset is None:
+            offset = tags_end(frame)
         if frame[offset:offset + 2] in TAG_TPIDS:
             self.counters["rx.too_many_vlan_tags"] += 1  # more than any access network stacks
             return False
