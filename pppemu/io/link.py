@@ -20,7 +20,7 @@ SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 SOCKET_BUFFER = 16 << 20
-SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33
+SO_SNDBUFFORCE = 32
 
 
 class LinkError(ConfigError):
@@ -41,16 +41,16 @@ def _mtu_of(iface: str) -> int:
         return _interface_value(sock, iface, SIOCGIFMTU, "i")
 
 
-def set_buffers(sock: socket.socket) -> None:
-    """Large socket buffers: a burst of thousands of PADIs must not be dropped.
+def set_send_buffer(sock: socket.socket) -> None:
+    """A large send buffer: a burst of thousands of PADIs or PADOs must not be dropped.
+    (What arrives waits in the receive ring, which the socket's receive buffer does not limit.)
 
-    The *FORCE variants pass net.core.rmem_max (root has CAP_NET_ADMIN); else fall back.
+    The FORCE variant passes net.core.wmem_max (root has CAP_NET_ADMIN); else fall back.
     """
-    for forced, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, forced, SOCKET_BUFFER)
-        except PermissionError:
-            sock.setsockopt(socket.SOL_SOCKET, plain, SOCKET_BUFFER)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, SOCKET_BUFFER)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class PacketLink:
                 self.sockets.append(sock)
                 self.streams[sock] = stream
                 bpf.attach(sock, stream.program)
-                set_buffers(sock)
+                set_send_buffer(sock)
                 self.rings[sock] = RxRing(sock, frame_size_for(self.mtu + 14 + VLAN_ROOM), stream.ring_bytes)
                 sock.bind((iface, ETH_P_ALL))
                 sock.setblocking(False)
